@@ -1,0 +1,5 @@
+"""`python -m charrnn` (also what `torchrun -m charrnn` runs)."""
+
+from charrnn.cli import main
+
+main()

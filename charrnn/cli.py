@@ -1,0 +1,524 @@
+"""The `charrnn` command: parses and validates options, calls one library function per command,
+and renders the result. The only module (with its helper `ui.py`) that prints or exits.
+
+torch and the heavy modules are imported inside the commands, so `charrnn --help` is instant.
+Library errors (`CharRNNError`) and usage errors become one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="charrnn",
+    help="Train character-level RNN language models, sample from them, and look inside them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+corpus_app = typer.Typer(help="Get, build or generate corpora.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+
+class ModelType(str, Enum):
+    lstm = "lstm"
+    gru = "gru"
+    rnn = "rnn"
+
+
+class Unit(str, Enum):
+    char = "char"
+    byte = "byte"
+
+
+class Precision(str, Enum):
+    fp32 = "fp32"
+    bf16 = "bf16"
+    fp16 = "fp16"
+
+
+# Options shared by several commands: defined once.
+CkptArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Checkpoint file, or a run directory (meaning its best.ckpt).", show_default=False
+    ),
+]
+DeviceOpt = Annotated[
+    str, typer.Option(help="auto (CUDA when present, else CPU), cpu, cuda, cuda:N or mps.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+SeqLenOpt = Annotated[int, typer.Option(min=1, help="Characters per window when scoring text.")]
+
+
+def fail(message: str, code: int = 2):
+    from charrnn.ui import err
+
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def parse_duration(text: str) -> float:
+    """'90', '90s', '10m', '1.5h', '1h30m' -> seconds."""
+    parts = re.fullmatch(
+        r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text
+    )
+    if not text.strip() or not parts or not any(parts.groups()):
+        raise ValueError(text)
+    h, m, s = (float(g) if g else 0.0 for g in parts.groups())
+    return h * 3600 + m * 60 + s
+
+
+def parse_units(text: str) -> list[int]:
+    """'0-9,17' -> [0, ..., 9, 17]."""
+    units = []
+    for part in text.split(","):
+        lo, _, hi = part.strip().partition("-")
+        units.extend(range(int(lo), int(hi or lo) + 1))
+    return units
+
+
+# --------------------------------------------------------------------------- train
+@app.command()
+def train(
+    file: Annotated[
+        Path, typer.Argument(help="UTF-8 text file to learn from.", show_default=False)
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Run directory for checkpoints (latest.ckpt, best.ckpt) and metrics.jsonl. "
+            "Default: runs/<file name>."
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            help="Continue a run: its directory (latest.ckpt) or a full checkpoint. Stop options "
+            "given now replace the saved ones."
+        ),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
+    # model
+    model: Annotated[ModelType | None, typer.Option(help="Recurrent cell. [default: lstm]")] = None,
+    num_layers: Annotated[
+        int | None, typer.Option(help="Stacked recurrent layers. [default: 1]")
+    ] = None,
+    hidden_size: Annotated[int | None, typer.Option(help="Units per layer. [default: 512]")] = None,
+    embed_size: Annotated[
+        int | None, typer.Option(help="Character embedding size. [default: 64]")
+    ] = None,
+    dropout: Annotated[
+        float | None,
+        typer.Option(help="Dropout between layers and before the output layer. [default: 0]"),
+    ] = None,
+    # data
+    seq_len: Annotated[
+        int | None,
+        typer.Option(help="Truncated-BPTT window: steps backpropagated through. [default: 128]"),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Parallel contiguous streams per batch. [default: 32]")
+    ] = None,
+    val_frac: Annotated[
+        float | None,
+        typer.Option(help="Share of the text (after train) used for validation. [default: 0.05]"),
+    ] = None,
+    test_frac: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of the text (at the end) held out for a final test figure. [default: 0.05]"
+        ),
+    ] = None,
+    unit: Annotated[
+        Unit,
+        typer.Option(
+            help="char: Unicode characters; byte: raw UTF-8 bytes (any file, 256 symbols)."
+        ),
+    ] = Unit.char,
+    max_vocab: Annotated[
+        int | None,
+        typer.Option(help="Keep at most N characters; the rarest map to one unknown symbol."),
+    ] = None,
+    min_count: Annotated[
+        int, typer.Option(help="Characters seen fewer times map to the unknown symbol.")
+    ] = 1,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where encoded token files are cached. Default: ~/.cache/charrnn."),
+    ] = None,
+    # optimisation
+    lr: Annotated[
+        float | None, typer.Option(help="Peak AdamW learning rate. [default: 2e-3]")
+    ] = None,
+    min_lr_frac: Annotated[
+        float | None, typer.Option(help="The cosine schedule ends at lr x this. [default: 0.1]")
+    ] = None,
+    warmup_steps: Annotated[
+        int | None, typer.Option(help="Steps of linear warmup. [default: 50]")
+    ] = None,
+    weight_decay: Annotated[
+        float | None, typer.Option(help="AdamW weight decay on matrices. [default: 0.01]")
+    ] = None,
+    grad_clip: Annotated[
+        float | None, typer.Option(help="Clip the global gradient norm to this. [default: 5]")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Random seed (CPU runs with the same seed are identical). [default: 1337]"
+        ),
+    ] = None,
+    # stopping and evaluation
+    epochs: Annotated[
+        float | None, typer.Option(help="Stop after this many passes over the training text.")
+    ] = None,
+    max_steps: Annotated[
+        int | None, typer.Option(help="Stop after this many optimizer steps.")
+    ] = None,
+    time: Annotated[
+        str | None,
+        typer.Option(
+            "--time",
+            help="Stop after this much training time, e.g. 90s, 10m, 1h30m (evaluation and "
+            "saving not counted). With no stop option: 10 epochs.",
+        ),
+    ] = None,
+    eval_every: Annotated[
+        int | None, typer.Option(help="Steps between validations and checkpoints. [default: 200]")
+    ] = None,
+    log_every: Annotated[
+        int | None, typer.Option(help="Steps between progress records. [default: 10]")
+    ] = None,
+    # hardware
+    device: DeviceOpt = "auto",
+    precision: Annotated[
+        Precision, typer.Option(help="fp32, or bf16/fp16 autocast (fp16 on GPUs).")
+    ] = Precision.fp32,
+    threads: Annotated[
+        int | None, typer.Option(help="CPU threads for torch. Default: torch's choice.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")] = False,
+):
+    """Train a model on a text file (truncated BPTT over parallel streams), saving checkpoints."""
+    from charrnn import commands
+
+    try:
+        time_limit = parse_duration(time) if time is not None else None
+    except ValueError:
+        fail(f"--time {time!r} is not a duration; write e.g. 90s, 10m or 1h30m.")
+    options = dict(
+        model=model.value if model else None,
+        num_layers=num_layers,
+        hidden_size=hidden_size,
+        embed_size=embed_size,
+        dropout=dropout,
+        seq_len=seq_len,
+        batch_size=batch_size,
+        val_frac=val_frac,
+        test_frac=test_frac,
+        lr=lr,
+        min_lr_frac=min_lr_frac,
+        warmup_steps=warmup_steps,
+        weight_decay=weight_decay,
+        grad_clip=grad_clip,
+        seed=seed,
+        epochs=epochs,
+        max_steps=max_steps,
+        time_limit=time_limit,
+        eval_every=eval_every,
+        log_every=log_every,
+    )
+    stop = _StopFlag()
+    with stop.installed():
+        result = commands.run_training(
+            file,
+            {k: v for k, v in options.items() if v is not None},
+            out=out,
+            resume=resume,
+            overwrite=overwrite,
+            unit=unit.value,
+            max_vocab=max_vocab,
+            min_count=min_count,
+            cache_dir=cache_dir,
+            device=device,
+            precision=precision.value,
+            threads=threads,
+            quiet=quiet,
+            should_stop=stop,
+        )
+    if result.stopped_by == "signal":
+        from charrnn.ui import err
+
+        err.print(
+            f"interrupted at step {result.position.step}: saved "
+            f"{result.out_dir / 'latest.ckpt'}; continue with "
+            f"`charrnn train {file} --resume {result.out_dir}`"
+        )
+        raise typer.Exit(stop.exit_code)
+
+
+class _StopFlag:
+    """SIGINT / SIGTERM ask the training loop to save and stop; a second Ctrl-C stops at once."""
+
+    def __init__(self):
+        self.signum = None
+
+    def __call__(self) -> bool:
+        return self.signum is not None
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + (self.signum or signal.SIGINT)
+
+    def _handle(self, signum, frame):
+        if self.signum is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def installed(self):
+        import contextlib
+
+        @contextlib.contextmanager
+        def scope():
+            old = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for s, h in old.items():
+                    signal.signal(s, h)
+
+        return scope()
+
+
+# --------------------------------------------------------------------------- sample
+@app.command()
+def sample(
+    ckpt: CkptArg,
+    length: Annotated[int, typer.Option("--length", "-n", help="Characters to generate.")] = 500,
+    temperature: Annotated[
+        float,
+        typer.Option(
+            "--temperature", "-t", help="Below 1: safer, more repetitive; above 1: wilder."
+        ),
+    ] = 0.8,
+    top_k: Annotated[
+        int | None, typer.Option(help="Draw only from the k most likely characters.")
+    ] = None,
+    argmax: Annotated[
+        bool, typer.Option("--argmax", help="Always take the most likely character (greedy).")
+    ] = False,
+    prime: Annotated[str, typer.Option(help="Text to start from; it is printed first.")] = "",
+    prime_file: Annotated[
+        Path | None, typer.Option(help="Read the prime text from this file.")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed, for a reproducible sample.")
+    ] = None,
+    num_samples: Annotated[
+        int, typer.Option(help="Independent samples, generated as one batch.")
+    ] = 1,
+    device: DeviceOpt = "cpu",
+):
+    """Generate text from a checkpoint, streamed to stdout as it is made."""
+    from charrnn import commands
+
+    if prime_file is not None:
+        try:
+            prime = prime_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            fail(f"--prime-file {prime_file}: cannot read it as UTF-8 text ({e}).")
+    commands.run_sampling(
+        ckpt,
+        length=length,
+        temperature=temperature,
+        top_k=top_k,
+        argmax=argmax,
+        prime=prime,
+        seed=seed,
+        num_samples=num_samples,
+        device=device,
+    )
+
+
+# --------------------------------------------------------------------------- inspect
+@app.command()
+def inspect(
+    ckpt: CkptArg,
+    file: Annotated[
+        Path | None, typer.Argument(help="Text file to run through the model.", show_default=False)
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option(help="Text to run through the model (instead of FILE).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write activations here: .npz (arrays [layer, time, unit] + text) or .json.",
+        ),
+    ] = None,
+    layer: Annotated[
+        list[int] | None, typer.Option(help="Only this layer (0-based); repeat for several.")
+    ] = None,
+    units: Annotated[str | None, typer.Option(help="Only these units, e.g. 0-9,17.")] = None,
+    max_chars: Annotated[
+        int, typer.Option(help="Use at most this many characters of the text.")
+    ] = 20000,
+):
+    """Per-character activations of every layer (hidden, cell, gates), written to a file."""
+    from charrnn import commands
+
+    source = _text_source(file, text)
+    try:
+        unit_list = parse_units(units) if units else None
+    except ValueError:
+        fail(f"--units {units!r}: write unit numbers and ranges, e.g. 0-9,17.")
+    if out is None:
+        fail("say where to write the activations with --out PATH (.npz or .json).")
+    commands.run_inspect(ckpt, source, out=out, layers=layer, units=unit_list, max_chars=max_chars)
+
+
+def _text_source(file: Path | None, text: str | None):
+    if (file is None) == (text is None):
+        fail("give the text as a FILE argument or with --text (one of the two).")
+    return file if file is not None else text
+
+
+# --------------------------------------------------------------------------- eval
+@app.command(name="eval")
+def eval_(
+    ckpt: CkptArg,
+    file: Annotated[Path, typer.Argument(help="Text file to score.", show_default=False)],
+    seq_len: SeqLenOpt = 128,
+    batch_size: Annotated[int, typer.Option(min=1, help="Parallel streams when scoring.")] = 16,
+    device: DeviceOpt = "auto",
+    as_json: JsonOpt = False,
+):
+    """Loss (nats per character) and bits per character of a checkpoint on a text file."""
+    from charrnn import commands
+
+    result = commands.run_eval(ckpt, file, seq_len=seq_len, batch_size=batch_size, device=device)
+    if as_json:
+        print(json.dumps(result))
+    else:
+        from charrnn.ui import out as console
+
+        console.print(
+            f"{result['chars']} characters: loss {result['loss']:.4f} nats/char, "
+            f"{result['bpc']:.4f} bits/char"
+        )
+
+
+# --------------------------------------------------------------------------- info
+@app.command()
+def info(ckpt: CkptArg, as_json: JsonOpt = False):
+    """What a checkpoint holds: model, training config, vocabulary, progress."""
+    from charrnn import commands
+
+    summary = commands.describe_checkpoint(ckpt)
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        commands.print_summary(summary)
+
+
+# --------------------------------------------------------------------------- prepare
+@app.command()
+def prepare(
+    file: Annotated[Path, typer.Argument(help="Text file to encode.", show_default=False)],
+    unit: Annotated[Unit, typer.Option(help="char or byte.")] = Unit.char,
+    max_vocab: Annotated[int | None, typer.Option(help="Keep at most N characters.")] = None,
+    min_count: Annotated[int, typer.Option(help="Rarer characters map to the unknown symbol.")] = 1,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Cache directory. Default: ~/.cache/charrnn.")
+    ] = None,
+):
+    """Encode a text file into a cached token file once (train does this on demand)."""
+    from charrnn import commands
+
+    commands.run_prepare(
+        file, unit=unit.value, max_vocab=max_vocab, min_count=min_count, cache_dir=cache_dir
+    )
+
+
+# --------------------------------------------------------------------------- corpus
+@corpus_app.command("list")
+def corpus_list():
+    """Corpora charrnn can download or build."""
+    from charrnn import commands
+
+    commands.print_corpora()
+
+
+@corpus_app.command("get")
+def corpus_get(
+    name: Annotated[
+        str, typer.Argument(help="Corpus name (see `charrnn corpus list`).", show_default=False)
+    ],
+    dir: Annotated[Path, typer.Option("--dir", help="Directory to save NAME.txt in.")] = Path(
+        "data"
+    ),
+    url: Annotated[str | None, typer.Option(help="Download from this mirror instead.")] = None,
+):
+    """Download a classic corpus and check its sha256."""
+    from charrnn import commands
+
+    print(commands.run_corpus_get(name, dir, url))
+
+
+@corpus_app.command("build")
+def corpus_build(
+    name: Annotated[str, typer.Argument(help="pystdlib", show_default=False)] = "pystdlib",
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")] = Path(
+        "data/pystdlib.txt"
+    ),
+    max_bytes: Annotated[int, typer.Option(min=1000, help="Approximate size.")] = 2_000_000,
+):
+    """Build an offline corpus from files on this machine (Python standard-library sources)."""
+    from charrnn import corpora
+
+    path = corpora.build(name, out, max_bytes)
+    print(path)
+
+
+# --------------------------------------------------------------------------- entry point
+def main(argv: list[str] | None = None) -> None:
+    """Runs the app; turns usage errors and library errors into one line and an exit code."""
+    from typer._click.exceptions import ClickException
+
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except ClickException as e:
+        command = " ".join(
+            a for a in (argv if argv is not None else sys.argv[1:])[:1] if not a.startswith("-")
+        )
+        hint = f" (see `charrnn {command} --help`)" if command else " (see `charrnn --help`)"
+        print(f"error: {e.format_message()}{hint}", file=sys.stderr)
+        sys.exit(2)
+    except _library_error() as e:
+        fail_code = getattr(e, "exit_code", 2)
+        from charrnn.ui import err
+
+        err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+        sys.exit(fail_code)
+    except BrokenPipeError:  # `charrnn sample ckpt | head`
+        sys.stderr.close()
+        sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _library_error():
+    from charrnn.errors import CharRNNError
+
+    return CharRNNError

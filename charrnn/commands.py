@@ -1,0 +1,433 @@
+"""What each CLI command does once its options are parsed: build the configs, call the library,
+render the result. Kept apart from cli.py so that torch is imported only when a command runs
+(`charrnn --help` stays instant); like cli.py, it may print, and it raises `CharRNNError` for
+bad input rather than exiting.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import fields, replace
+from pathlib import Path
+
+import torch
+
+from charrnn import checkpoint, data
+from charrnn.errors import CharRNNError, ConfigError, DataError
+from charrnn.model import ModelConfig
+from charrnn.runtime import Runtime, pick_device
+from charrnn.train import TrainConfig
+from charrnn.ui import err, human_count, out
+
+IN_MEMORY_LIMIT = 32 << 20  # smaller files are encoded in memory, larger ones cached on disk
+MODEL_FIELDS = {f.name for f in fields(ModelConfig)} - {"vocab_size"}
+DEFAULT_EPOCHS = 10
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "charrnn"
+
+
+def setup_torch(threads: int | None) -> None:
+    if threads is not None:
+        if threads < 1:
+            raise ConfigError("--threads must be at least 1.")
+        torch.set_num_threads(threads)
+
+
+# --------------------------------------------------------------------------- train
+def run_training(
+    file,
+    options: dict,
+    *,
+    out: Path | None,
+    resume: Path | None,
+    overwrite: bool,
+    unit: str,
+    max_vocab,
+    min_count: int,
+    cache_dir,
+    device: str,
+    precision: str,
+    threads,
+    quiet: bool,
+    should_stop,
+):
+    from charrnn.train import train
+    from charrnn.ui import TrainView
+
+    setup_torch(threads)
+    model_options = {k: v for k, v in options.items() if k in MODEL_FIELDS}
+    train_options = {k: v for k, v in options.items() if k not in MODEL_FIELDS}
+    resumed = None
+    if resume is not None:
+        resumed = checkpoint.read(_resume_path(resume), groups=("model", "optim", "state", "rng"))
+        _check_same_model(resumed, model_options)
+        out = out or resumed.path.parent
+        unit = resumed.vocab.unit
+    else:
+        out = out or Path("runs") / Path(file).stem
+        _check_out_dir(out, overwrite)
+    corpus = load_corpus(
+        file, unit=unit, max_vocab=max_vocab, min_count=min_count, cache_dir=cache_dir, quiet=quiet
+    )
+    if resumed is not None:
+        saved = TrainConfig.from_dict(
+            {
+                **resumed.meta.get("train_config", {}),
+                "epochs": None,
+                "max_steps": None,
+                "time_limit": 1.0,
+            }
+        )
+        stops = {"epochs", "max_steps", "time_limit"}
+        if not stops & set(train_options):  # keep the saved stopping rule
+            train_options.update({k: resumed.meta["train_config"].get(k) for k in stops})
+        train_cfg = replace(saved, **train_options)
+        model_cfg = resumed.model_config
+    else:
+        if not {"epochs", "max_steps", "time_limit"} & set(train_options):
+            train_options["epochs"] = DEFAULT_EPOCHS
+        train_cfg = TrainConfig(**train_options)
+        model_cfg = _model_config(corpus.vocab.size, model_options)
+    rt = Runtime(pick_device(device), precision)
+    with TrainView(quiet=quiet) as view:
+        result = train(
+            train_cfg,
+            model_cfg,
+            corpus,
+            out,
+            runtime=rt,
+            resume_from=resumed,
+            on_event=view,
+            should_stop=should_stop,
+        )
+    if result.stopped_by == "limit":
+        best = result.position.best_val_loss
+        line = f"done: {result.position.step} steps in {result.position.train_seconds:.0f}s"
+        if best is not None:
+            line += f"; best val {best:.4f} nats = {best / 0.6931471805599453:.4f} bpc"
+        if result.test_loss is not None:
+            line += f"; test {result.test_loss / 0.6931471805599453:.4f} bpc"
+        print(f"{line}; checkpoints: {out}/best.ckpt, {out}/latest.ckpt")
+    return result
+
+
+def _model_config(vocab_size: int, options: dict) -> ModelConfig:
+    try:
+        return ModelConfig(vocab_size=vocab_size, **options)
+    except ValueError as e:
+        raise ConfigError(f"{e}; see charrnn train --help.") from None
+
+
+def _resume_path(resume: Path) -> Path:
+    p = Path(resume)
+    if p.is_dir():
+        if not (p / checkpoint.LATEST).is_file():
+            raise CharRNNError(f"--resume {p}: no {checkpoint.LATEST} in this directory.")
+        return p / checkpoint.LATEST
+    return checkpoint.resolve(p)
+
+
+def _check_same_model(ckpt, model_options: dict) -> None:
+    saved = ckpt.model_config.to_dict()
+    differ = {k: v for k, v in model_options.items() if saved.get(k) != v and k != "dropout"}
+    if differ:
+        k, v = next(iter(differ.items()))
+        raise ConfigError(
+            f"--resume: the checkpoint has {k}={saved[k]!r}, not {v!r}; drop "
+            f"--{k.replace('_', '-')} or start a new run with another --out."
+        )
+
+
+def _check_out_dir(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a directory for the run.")
+    taken = [n for n in (checkpoint.LATEST, checkpoint.BEST) if (out / n).exists()]
+    if taken and not overwrite:
+        raise ConfigError(
+            f"--out {out} already holds a run ({', '.join(taken)}); continue it with "
+            f"--resume {out}, replace it with --overwrite, or pick another --out."
+        )
+    if overwrite:
+        for name in (checkpoint.LATEST, checkpoint.BEST, "metrics.jsonl"):
+            (out / name).unlink(missing_ok=True)
+
+
+def load_corpus(
+    file,
+    *,
+    unit="char",
+    max_vocab=None,
+    min_count=1,
+    cache_dir=None,
+    quiet=False,
+    force_cache=False,
+) -> data.Corpus:
+    path = data.check_text_file(file)
+    if max_vocab is not None and max_vocab < 2:
+        raise ConfigError("--max-vocab must be at least 2.")
+    if min_count < 1:
+        raise ConfigError("--min-count must be at least 1.")
+    big = path.stat().st_size > IN_MEMORY_LIMIT or force_cache
+    cache = (cache_dir or default_cache_dir()) if big else None
+    progress = None if quiet or not big else _ByteProgress()
+    try:
+        corpus = data.prepare(
+            path,
+            unit=unit,
+            max_vocab=max_vocab,
+            min_count=min_count,
+            cache_dir=cache,
+            progress=progress,
+        )
+    finally:
+        if progress:
+            progress.close()
+    if len(corpus) < 2:
+        raise DataError(f"{path}: too short to learn from ({len(corpus)} characters).")
+    return corpus
+
+
+class _ByteProgress:
+    def __init__(self):
+        from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+
+        self.bar = Progress(
+            *Progress.get_default_columns(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=err,
+            transient=True,
+        )
+        self.bar.start()
+        self.tasks = {}
+
+    def __call__(self, phase, done, total):
+        if phase not in self.tasks:
+            self.tasks[phase] = self.bar.add_task(phase, total=total)
+        self.bar.update(self.tasks[phase], completed=done)
+
+    def close(self):
+        self.bar.stop()
+
+
+def run_prepare(file, *, unit, max_vocab, min_count, cache_dir):
+    corpus = load_corpus(
+        file,
+        unit=unit,
+        max_vocab=max_vocab,
+        min_count=min_count,
+        cache_dir=cache_dir,
+        force_cache=True,
+    )
+    print(
+        f"{len(corpus)} tokens, vocabulary {corpus.vocab.size} ({corpus.vocab.unit}); "
+        f"cached in {cache_dir or default_cache_dir()}"
+    )
+
+
+# --------------------------------------------------------------------------- sample
+def run_sampling(ckpt, *, device: str, **options) -> None:
+    from charrnn.sample import SampleConfig, generate
+
+    cfg = SampleConfig(**options)  # validate before the (slower) model load
+    model, vocab, _ = checkpoint.load_model(ckpt, pick_device(device))
+    prime_text = cfg.prime
+    decoders = [vocab.decoder() for _ in range(cfg.num_samples)]
+    rest = [[] for _ in range(cfg.num_samples)]
+    stdout = sys.stdout
+    if cfg.num_samples > 1:
+        err.print(f"--- sample 1 of {cfg.num_samples}")
+    stdout.write(prime_text)
+    for step, ids in enumerate(generate(model, vocab, cfg)):
+        stdout.write(decoders[0](ids[0]))
+        for b in range(1, cfg.num_samples):
+            rest[b].append(decoders[b](ids[b]))
+        if step % 64 == 0:
+            stdout.flush()
+    stdout.write("\n")
+    for b in range(1, cfg.num_samples):
+        stdout.flush()
+        err.print(f"--- sample {b + 1} of {cfg.num_samples}")
+        stdout.write(prime_text + "".join(rest[b]) + "\n")
+    stdout.flush()
+
+
+# --------------------------------------------------------------------------- eval
+def run_eval(ckpt, file, *, seq_len: int, batch_size: int, device: str) -> dict:
+    from charrnn.evaluate import LN2, loss_sum
+
+    model, vocab, _ = checkpoint.load_model(ckpt, pick_device(device))
+    ids = data.encode_file(file, vocab)
+    if len(ids) < 2:
+        raise DataError(f"{file}: too short to score (need at least 2 characters).")
+    total, count = loss_sum(
+        model, ids, seq_len=seq_len, batch_size=batch_size, device=next(model.parameters()).device
+    )
+    return {"loss": total / count, "bpc": total / count / LN2, "chars": count}
+
+
+# --------------------------------------------------------------------------- inspect
+def read_text(source, max_chars: int) -> tuple[str, str]:
+    """(text, label) from a file path or literal text, cut to max_chars."""
+    if isinstance(source, Path):
+        path = data.check_text_file(source)
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read(max_chars), str(path)
+        except UnicodeDecodeError as e:
+            raise DataError(f"{path}: not valid UTF-8 ({e.reason} near byte {e.start}).") from None
+    return source[:max_chars], "--text"
+
+
+def encode_for(vocab, text: str, label: str):
+    unknown = vocab.unknown_chars(text)
+    if unknown and not vocab.has_unk:
+        shown = ", ".join(repr(c) for c in unknown[:10])
+        raise DataError(
+            f"{label}: {len(unknown)} character(s) the model never saw: {shown}; "
+            f"remove them or inspect other text."
+        )
+    if not text:
+        raise DataError(f"{label}: no text to inspect.")
+    return vocab.encode(text)
+
+
+def run_inspect(ckpt, source, *, out: Path, layers, units, max_chars: int) -> None:
+    from charrnn import activations, dumps
+
+    if max_chars < 1:
+        raise ConfigError("--max-chars must be at least 1.")
+    if out.suffix not in (".npz", ".json"):
+        raise ConfigError(f"--out {out}: the name must end in .npz or .json.")
+    model, vocab, ckpt_info = checkpoint.load_model(ckpt)
+    cfg = model.config
+    layers = _check_indices(layers, cfg.num_layers, "--layer")
+    units = _check_indices(units, cfg.hidden_size, "--units")
+    text, label = read_text(source, max_chars)
+    ids = encode_for(vocab, text, label)
+    arrays, probs = activations.collect(model, ids, layers, units)
+    dumps.write(
+        out,
+        text=text,
+        vocab=vocab,
+        ids=ids,
+        arrays=arrays,
+        probs=probs,
+        model=cfg.model,
+        layers=layers or list(range(cfg.num_layers)),
+        units=units or list(range(cfg.hidden_size)),
+    )
+    print(out)
+    err.print(
+        f"{len(ids)} characters x {len(arrays)} quantities "
+        f"({', '.join(arrays)}) x {len(layers or range(cfg.num_layers))} layer(s)"
+    )
+
+
+def _check_indices(values, limit: int, option: str):
+    if not values:
+        return None
+    bad = [v for v in values if not 0 <= v < limit]
+    if bad:
+        raise ConfigError(f"{option} {bad[0]} is out of range: valid values are 0 to {limit - 1}.")
+    return list(values)
+
+
+# --------------------------------------------------------------------------- info
+def describe_checkpoint(ckpt) -> dict:
+    c = checkpoint.read(ckpt, groups=())
+    pos = c.meta.get("position", {})
+    best = pos.get("best_val_loss")
+    return {
+        "path": str(c.path),
+        "format_version": c.meta["format_version"],
+        "model_config": c.model_config.to_dict(),
+        "parameters": c.model_config.num_params(),
+        "vocab_size": c.vocab.size,
+        "vocab_unit": c.vocab.unit,
+        "vocab": c.vocab.symbols,
+        "step": pos.get("step"),
+        "epoch": pos.get("epoch"),
+        "tokens_seen": pos.get("tokens"),
+        "train_seconds": pos.get("train_seconds"),
+        "best_val_loss": best,
+        "best_val_bpc": best / 0.6931471805599453 if best is not None else None,
+        "train_config": c.meta.get("train_config"),
+        "corpus": c.meta.get("corpus"),
+        "resumable": "rng.torch" in checkpoint.read_header(c.path)[0],
+    }
+
+
+def print_summary(s: dict) -> None:
+    from rich.table import Table
+
+    m = s["model_config"]
+    t = Table(show_header=False, box=None)
+    t.add_row("checkpoint", s["path"] + ("" if s["resumable"] else "  (weights only)"))
+    t.add_row(
+        "model",
+        f"{m['num_layers']}x{m['hidden_size']} {m['model']}, embed "
+        f"{m['embed_size']}, dropout {m['dropout']}",
+    )
+    t.add_row("parameters", f"{s['parameters']:,} ({human_count(s['parameters'])})")
+    t.add_row(
+        "vocabulary",
+        f"{s['vocab_size']} {s['vocab_unit']}s" + (f": {s['vocab'][:60]!r}" if s["vocab"] else ""),
+    )
+    if s["step"] is not None:
+        t.add_row(
+            "progress",
+            f"step {s['step']}, epoch {s['epoch']}, "
+            f"{human_count(s['tokens_seen'] or 0)} chars seen, "
+            f"{s['train_seconds'] or 0:.0f}s of training",
+        )
+    if s["best_val_bpc"] is not None:
+        t.add_row("best val", f"{s['best_val_loss']:.4f} nats/char = {s['best_val_bpc']:.4f} bpc")
+    if s["train_config"]:
+        tc = s["train_config"]
+        t.add_row("training", ", ".join(f"{k}={v}" for k, v in tc.items() if v is not None))
+    if s["corpus"]:
+        t.add_row("corpus", f"{s['corpus']['path']} ({s['corpus']['chars']:,} chars)")
+    out.print(t)
+
+
+# --------------------------------------------------------------------------- corpora
+def print_corpora() -> None:
+    from rich.table import Table
+
+    from charrnn import corpora
+
+    t = Table("name", "kind", "size", "what")
+    for r in corpora.recipes().values():
+        t.add_row(r.name, "download", human_count(r.size) + "B", r.about)
+    for name, about in corpora.BUILDERS.items():
+        t.add_row(name, "build (offline)", "~2MB", about)
+    out.print(t)
+
+
+def run_corpus_get(name: str, dest_dir: Path, url: str | None) -> Path:
+    from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+
+    from charrnn import corpora
+
+    rec = corpora.recipe(name)
+    with Progress(
+        *Progress.get_default_columns(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"get {name}", total=None)
+        path = corpora.get(
+            rec,
+            dest_dir,
+            url=url,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    err.print(f"{name}: sha256 ok, {path.stat().st_size:,} bytes")
+    return path

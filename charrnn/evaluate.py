@@ -1,0 +1,69 @@
+"""Loss of a model on a sequence of ids, in nats and bits per character.
+
+The ids are cut into B contiguous streams walked in windows of T steps with the state carried
+(the same layout as training, `data.Layout`), so each character is scored with the context of
+everything before it in its stream.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from charrnn.data import Layout, window
+
+LN2 = math.log(2)
+
+
+def eval_layout(n: int, seq_len: int, batch_size: int) -> Layout | None:
+    """Fewer streams for short texts, so that each stream holds at least one window."""
+    if n < 2:
+        return None
+    batch_size = max(1, min(batch_size, (n - 1) // seq_len))
+    return Layout(n, batch_size, seq_len)
+
+
+@torch.inference_mode()
+def loss_sum(
+    model,
+    ids: np.ndarray,
+    seq_len: int = 128,
+    batch_size: int = 16,
+    device="cpu",
+    autocast=None,
+    rows: slice = slice(None),
+) -> tuple[float, int]:
+    """(sum of per-character losses in nats, number of characters scored)."""
+    layout = eval_layout(len(ids), seq_len, batch_size)
+    if layout is None:
+        return 0.0, 0
+    was_training = model.training
+    model.eval()
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    count, state = 0, None
+    for w in range(layout.num_windows):
+        x, y = window(ids, layout, w, rows)
+        x, y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+        with autocast() if autocast else _null():
+            logits, state = model(x, state)
+        loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), reduction="sum")
+        total += loss.double()
+        count += y.numel()
+    model.train(was_training)
+    return float(total), count
+
+
+def mean_loss(model, ids: np.ndarray, **kwargs) -> float:
+    total, count = loss_sum(model, ids, **kwargs)
+    return total / count if count else float("nan")
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

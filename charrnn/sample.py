@@ -1,0 +1,87 @@
+"""`generate()`: text from a trained model, one character at a time.
+
+The prime text is run through the model once (one batched forward), then each step feeds the last
+character back with the carried state and draws the next one from softmax(logits / temperature),
+optionally restricted to the top k, or takes the argmax. `num_samples` streams are generated
+together as one batch. The unknown symbol (if the vocabulary has one) is never emitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+from charrnn.errors import ConfigError
+from charrnn.model import CharRNN
+from charrnn.vocab import Vocab
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    length: int = 500
+    temperature: float = 0.8
+    top_k: int | None = None
+    argmax: bool = False
+    prime: str = ""
+    seed: int | None = None
+    num_samples: int = 1
+
+    def __post_init__(self):
+        if self.length < 0:
+            raise ConfigError("--length must be 0 or more.")
+        if not self.temperature > 0:
+            raise ConfigError("--temperature must be positive (use --argmax for greedy output).")
+        if self.top_k is not None and self.top_k < 1:
+            raise ConfigError("--top-k must be at least 1.")
+        if self.num_samples < 1:
+            raise ConfigError("--num-samples must be at least 1.")
+
+
+def prime_ids(vocab: Vocab, prime: str) -> list[int]:
+    """The prime as ids; a default start ("\\n" or the first symbol) when it is empty."""
+    if not prime:
+        start = "\n" if vocab.unit == "byte" or "\n" in vocab.symbols else vocab.symbols[0]
+        return vocab.encode(start).tolist()
+    unknown = vocab.unknown_chars(prime)
+    if unknown:
+        shown = ", ".join(repr(c) for c in unknown[:10])
+        raise ConfigError(
+            f"--prime has {len(unknown)} character(s) the model never saw: {shown}; "
+            f"remove them or pick another prime."
+        )
+    return vocab.encode(prime).tolist()
+
+
+def next_ids(
+    logits: torch.Tensor, cfg: SampleConfig, generator, banned: int | None
+) -> torch.Tensor:
+    """(B, V) logits -> (B,) ids."""
+    if banned is not None:
+        logits[:, banned] = float("-inf")
+    if cfg.argmax:
+        return logits.argmax(dim=-1)
+    logits = logits / cfg.temperature
+    if cfg.top_k is not None and cfg.top_k < logits.size(-1):
+        kth = torch.topk(logits, cfg.top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits.float(), dim=-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+
+
+@torch.inference_mode()
+def generate(model: CharRNN, vocab: Vocab, cfg: SampleConfig) -> Iterator[list[int]]:
+    """Yields, for each new position, the list of `num_samples` ids drawn there."""
+    device = next(model.parameters()).device
+    generator = torch.Generator(device=device)
+    generator.manual_seed(cfg.seed if cfg.seed is not None else torch.seed())
+    ids = torch.tensor(prime_ids(vocab, cfg.prime), device=device)
+    x = ids.unsqueeze(0).expand(cfg.num_samples, -1)  # (B, P)
+    logits, state = model(x)
+    last = logits[:, -1]  # (B, V)
+    for _ in range(cfg.length):
+        nxt = next_ids(last.clone(), cfg, generator, vocab.unk_id)  # (B,)
+        yield nxt.tolist()
+        logits, state = model(nxt.unsqueeze(1), state)
+        last = logits[:, -1]

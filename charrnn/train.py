@@ -1,0 +1,459 @@
+"""`TrainConfig` and `train()`: the truncated-BPTT training loop, top to bottom.
+
+    for each step:   window of B streams x T chars -> model(x, state) -> cross-entropy
+                     -> backward -> clip grad norm -> AdamW step (lr from the schedule)
+                     -> state detached and carried to the next window (reset at epoch start)
+    every eval_every steps: val loss -> latest.ckpt (full, for resume), best.ckpt (weights)
+
+The loop never prints: it reports records (plain dicts, also appended to `metrics.jsonl`)
+through the `on_event` callback. It stops at the first of --epochs / --max-steps / --time, or
+when `should_stop()` turns true (Ctrl-C, SIGTERM), in which case it saves latest.ckpt first.
+Resume restores weights, optimizer, carried state, data position and RNG, so the loss curve on
+CPU continues exactly as if the run had never stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from charrnn import checkpoint
+from charrnn.data import Corpus, Layout, split, window
+from charrnn.errors import CheckpointError, ConfigError, DataError
+from charrnn.evaluate import LN2, loss_sum
+from charrnn.model import CharRNN, ModelConfig, detach_state
+from charrnn.runtime import Runtime
+
+METRICS = "metrics.jsonl"
+MAX_BAD_STEPS = 5  # non-finite losses in a row before the run stops
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seq_len: int = 128
+    batch_size: int = 32
+    lr: float = 2e-3
+    min_lr_frac: float = 0.1  # the schedule decays to lr * min_lr_frac at the end
+    warmup_steps: int = 50
+    weight_decay: float = 0.01
+    grad_clip: float = 5.0
+    epochs: float | None = None
+    max_steps: int | None = None
+    time_limit: float | None = None  # seconds of training (evaluation and saving excluded)
+    eval_every: int = 200
+    eval_batch_size: int = 16
+    val_frac: float = 0.05
+    test_frac: float = 0.05
+    log_every: int = 10
+    seed: int = 1337
+
+    def __post_init__(self):
+        positive = ("seq_len", "batch_size", "eval_every", "eval_batch_size", "log_every")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be at least 1.")
+        checks = {
+            "lr": self.lr > 0 and math.isfinite(self.lr),
+            "grad-clip": self.grad_clip > 0,
+            "weight-decay": self.weight_decay >= 0,
+            "warmup-steps": self.warmup_steps >= 0,
+            "min-lr-frac": 0 <= self.min_lr_frac <= 1,
+            "val-frac": 0 <= self.val_frac < 1,
+            "test-frac": 0 <= self.test_frac < 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ConfigError(f"--{name} is out of range; see charrnn train --help.")
+        if self.val_frac + self.test_frac >= 0.9:
+            raise ConfigError("--val-frac plus --test-frac must leave at least 10% for training.")
+        if self.epochs is not None and self.epochs <= 0:
+            raise ConfigError("--epochs must be positive.")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ConfigError("--max-steps must be at least 1.")
+        if self.time_limit is not None and self.time_limit <= 0:
+            raise ConfigError("--time must be positive.")
+        if self.epochs is None and self.max_steps is None and self.time_limit is None:
+            raise ConfigError("give a stopping rule: --epochs, --max-steps or --time.")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass
+class Position:
+    """Where a run is: everything besides tensors that resume needs."""
+
+    step: int = 0
+    epoch: int = 0
+    window: int = 0  # next window within the epoch
+    tokens: int = 0
+    train_seconds: float = 0.0
+    best_val_loss: float | None = None
+    bad_steps: int = 0  # non-finite steps skipped so far
+    history: list = field(default_factory=list)  # val records, for `info` and the report
+
+
+@dataclass
+class TrainResult:
+    position: Position
+    out_dir: Path
+    stopped_by: str  # "limit", "signal"
+    test_loss: float | None = None
+
+
+# --------------------------------------------------------------------------- schedule
+def lr_at(cfg: TrainConfig, step: int, progress: float) -> float:
+    """Linear warmup over `warmup_steps`, then cosine decay to lr * min_lr_frac as `progress`
+    (the fraction of the run's budget used: steps, epochs or time, whichever is furthest) goes
+    from 0 to 1."""
+    warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
+    floor = cfg.lr * cfg.min_lr_frac
+    return warm * (floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+def progress_of(cfg: TrainConfig, pos: Position, chars_per_epoch: int) -> float:
+    fractions = []
+    if cfg.max_steps:
+        fractions.append(pos.step / cfg.max_steps)
+    if cfg.epochs:
+        fractions.append(pos.tokens / (cfg.epochs * chars_per_epoch))
+    if cfg.time_limit:
+        fractions.append(pos.train_seconds / cfg.time_limit)
+    return max(fractions)
+
+
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW; weight decay on matrices only (not biases). foreach: one kernel per op type
+    instead of one per tensor."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    groups = [
+        {"params": decay, "weight_decay": cfg.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.99), foreach=True)
+
+
+# --------------------------------------------------------------------------- the loop
+def train(
+    cfg: TrainConfig,
+    model_config: ModelConfig,
+    corpus: Corpus,
+    out_dir: str | Path,
+    *,
+    runtime: Runtime | None = None,
+    resume_from: checkpoint.Checkpoint | None = None,
+    on_event: Callable[[dict], None] = lambda record: None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> TrainResult:
+    rt = runtime or Runtime()
+    out_dir = Path(out_dir)
+    train_ids, val_ids, test_ids = split(corpus.ids, cfg.val_frac, cfg.test_frac)
+    layout = Layout(len(train_ids), cfg.batch_size, cfg.seq_len)
+    if layout.stream_len < 1:
+        raise DataError(
+            f"{corpus.path}: the training split has {len(train_ids)} characters, too few for "
+            f"{cfg.batch_size} streams; use a smaller --batch-size or a longer text."
+        )
+    torch.manual_seed(cfg.seed)
+    model = CharRNN(model_config).to(rt.device)
+    optimizer = make_optimizer(model, cfg)
+    pos, state = Position(), None
+    if resume_from is not None:
+        pos, state = _restore(resume_from, model, optimizer, corpus, rt)
+    model = rt.wrap(model)
+    rows = rt.rows(cfg.batch_size)
+    metrics = MetricsFile(out_dir / METRICS, rt.is_main, keep_until=pos.step)
+
+    def emit(record: dict) -> None:
+        metrics.write(record)
+        if rt.is_main:
+            on_event(record)
+
+    def save(name: str, full: bool) -> None:
+        meta = _meta(cfg, corpus, pos)
+        extra = _training_tensors(optimizer, state) if full else {}
+        if rt.is_main:
+            checkpoint.save(out_dir / name, rt.unwrap(model), corpus.vocab, meta, extra)
+
+    def evaluate() -> float:
+        total, count = loss_sum(
+            model,
+            val_ids,
+            seq_len=cfg.seq_len,
+            batch_size=cfg.eval_batch_size,
+            device=rt.device,
+            autocast=rt.autocast,
+        )
+        return total / count if count else float("nan")
+
+    emit(
+        {
+            "kind": "start",
+            "step": pos.step,
+            "epoch": pos.epoch,
+            "steps_per_epoch": layout.num_windows,
+            "chars_per_epoch": layout.chars_per_epoch,
+            "params": model_config.num_params(),
+            "train_chars": len(train_ids),
+            "val_chars": len(val_ids),
+            "test_chars": len(test_ids),
+            "config": cfg.to_dict(),
+            "model_config": model_config.to_dict(),
+            "resumed": resume_from is not None,
+        }
+    )
+    stopped_by, window_stats = "limit", _WindowStats()
+    model.train()
+    while progress_of(cfg, pos, layout.chars_per_epoch) < 1.0:
+        if should_stop():
+            stopped_by = "signal"
+            break
+        t0 = time.perf_counter()
+        if pos.window == 0:
+            state = None  # each epoch starts the streams again from a zero state
+        x, y = window(train_ids, layout, pos.window, rows)
+        x, y = torch.from_numpy(x).to(rt.device), torch.from_numpy(y).to(rt.device)
+        lr = lr_at(cfg, pos.step, progress_of(cfg, pos, layout.chars_per_epoch))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        with rt.autocast():
+            logits, new_state = model(x, state)  # (B, T, V)
+            loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip, foreach=True)
+        loss_value, norm_value = float(loss.detach()), float(grad_norm)  # one sync per step
+        if math.isfinite(loss_value) and math.isfinite(norm_value):
+            optimizer.step()
+            state = detach_state(new_state)
+            pos.bad_steps = 0
+        else:  # skip the update; keep the previous weights and state
+            pos.bad_steps += 1
+            emit(
+                {
+                    "kind": "nonfinite",
+                    "step": pos.step,
+                    "loss": loss_value,
+                    "grad_norm": norm_value,
+                    "in_a_row": pos.bad_steps,
+                }
+            )
+            if pos.bad_steps >= MAX_BAD_STEPS:
+                raise DataError(
+                    f"training diverged: {pos.bad_steps} non-finite losses in a row at step "
+                    f"{pos.step}; lower --lr or --grad-clip. {out_dir / checkpoint.LATEST} holds "
+                    f"the last good state."
+                )
+        pos.step += 1
+        pos.tokens += x.numel() * rt.world_size
+        pos.window += 1
+        if pos.window >= layout.num_windows:
+            pos.epoch, pos.window = pos.epoch + 1, 0
+        elapsed = time.perf_counter() - t0
+        pos.train_seconds += elapsed
+        window_stats.add(loss_value, norm_value, norm_value > cfg.grad_clip, x.numel(), elapsed)
+        if pos.step % cfg.log_every == 0:
+            emit(
+                {
+                    "kind": "train",
+                    "step": pos.step,
+                    "epoch": pos.epoch,
+                    "epoch_frac": round(pos.epoch + pos.window / layout.num_windows, 4),
+                    "lr": lr,
+                    **window_stats.flush(rt.world_size),
+                    "train_seconds": round(pos.train_seconds, 3),
+                    "progress": min(1.0, progress_of(cfg, pos, layout.chars_per_epoch)),
+                }
+            )
+        if pos.step % cfg.eval_every == 0:
+            _eval_and_save(evaluate, save, pos, emit)
+    if window_stats.steps:
+        emit(
+            {
+                "kind": "train",
+                "step": pos.step,
+                "epoch": pos.epoch,
+                "lr": lr,
+                **window_stats.flush(rt.world_size),
+                "train_seconds": round(pos.train_seconds, 3),
+                "progress": min(1.0, progress_of(cfg, pos, layout.chars_per_epoch)),
+            }
+        )
+    if stopped_by == "signal":
+        save(checkpoint.LATEST, full=True)
+        emit(
+            {
+                "kind": "checkpoint",
+                "step": pos.step,
+                "path": str(out_dir / checkpoint.LATEST),
+                "reason": "interrupted",
+            }
+        )
+        return TrainResult(pos, out_dir, stopped_by)
+    if not pos.history or pos.history[-1]["step"] != pos.step:
+        _eval_and_save(evaluate, save, pos, emit)
+    test_loss = None
+    if len(test_ids) > 1:
+        best = (
+            checkpoint.build_model(checkpoint.read(out_dir / checkpoint.BEST), rt.device)
+            if rt.is_main and (out_dir / checkpoint.BEST).exists()
+            else rt.unwrap(model)
+        )
+        total, count = loss_sum(
+            best, test_ids, seq_len=cfg.seq_len, batch_size=cfg.eval_batch_size, device=rt.device
+        )
+        test_loss = total / count
+        emit(
+            {"kind": "test", "step": pos.step, "test_loss": test_loss, "test_bpc": test_loss / LN2}
+        )
+    emit(
+        {
+            "kind": "done",
+            "step": pos.step,
+            "best_val_loss": pos.best_val_loss,
+            "train_seconds": round(pos.train_seconds, 3),
+        }
+    )
+    return TrainResult(pos, out_dir, stopped_by, test_loss)
+
+
+def _eval_and_save(evaluate, save, pos: Position, emit) -> None:
+    val_loss = evaluate()
+    improved = pos.best_val_loss is None or val_loss < pos.best_val_loss
+    if improved and math.isfinite(val_loss):
+        pos.best_val_loss = val_loss
+    record = {
+        "kind": "val",
+        "step": pos.step,
+        "epoch": pos.epoch,
+        "val_loss": val_loss,
+        "val_bpc": val_loss / LN2,
+        "best": improved,
+        "train_seconds": round(pos.train_seconds, 3),
+    }
+    pos.history.append({k: record[k] for k in ("step", "val_loss", "train_seconds")})
+    if improved:
+        save(checkpoint.BEST, full=False)
+    save(checkpoint.LATEST, full=True)
+    emit(record)
+
+
+class _WindowStats:
+    """Sums over the steps since the last train record."""
+
+    def __init__(self):
+        self.steps = 0
+        self.loss = self.norm = self.clipped = self.chars = self.seconds = 0.0
+
+    def add(self, loss, norm, clipped, chars, seconds):
+        if math.isfinite(loss):
+            self.steps += 1
+            self.loss += loss
+            self.norm += norm
+            self.clipped += clipped
+        self.chars += chars
+        self.seconds += seconds
+
+    def flush(self, world_size: int) -> dict:
+        n = max(self.steps, 1)
+        out = {
+            "loss": self.loss / n,
+            "grad_norm": self.norm / n,
+            "clip_frac": self.clipped / n,
+            "chars_per_s": self.chars * world_size / max(self.seconds, 1e-9),
+        }
+        self.__init__()
+        return out
+
+
+class MetricsFile:
+    """metrics.jsonl in the run directory. On resume, records past the resumed step (written
+    after the checkpoint, before the interruption) are dropped so the curve has no duplicates."""
+
+    def __init__(self, path: Path, enabled: bool, keep_until: int):
+        self.path, self.enabled = path, enabled
+        if not enabled:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        kept = []
+        if keep_until and path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    if json.loads(line).get("step", 0) <= keep_until:
+                        kept.append(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut short by a crash
+        path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+
+    def write(self, record: dict) -> None:
+        if self.enabled:
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+
+
+# --------------------------------------------------------------------------- checkpoint contents
+def _meta(cfg: TrainConfig, corpus: Corpus, pos: Position) -> dict:
+    return {
+        "train_config": cfg.to_dict(),
+        "position": asdict(pos),
+        "corpus": {"path": corpus.path, "sha256": corpus.sha256, "chars": len(corpus)},
+    }
+
+
+def _training_tensors(optimizer, state) -> dict:
+    tensors = {"rng.torch": torch.get_rng_state()}
+    for index, per_param in optimizer.state_dict()["state"].items():
+        for key, value in per_param.items():
+            tensors[f"optim.{index}.{key}"] = torch.as_tensor(value)
+    for i, s in enumerate(state or ()):
+        tensors[f"state.{i}"] = s
+    return tensors
+
+
+def _restore(ckpt, model, optimizer, corpus: Corpus, rt: Runtime):
+    """Loads a full checkpoint into a fresh model and optimizer; returns (position, state)."""
+    if ckpt.vocab != corpus.vocab:
+        raise CheckpointError(
+            f"--resume: {ckpt.path} was trained on a different vocabulary "
+            f"({ckpt.vocab.size} symbols, this text has {corpus.vocab.size}); resume with the "
+            f"same text, or start a new run with another --out."
+        )
+    if "rng.torch" not in ckpt.tensors:
+        raise CheckpointError(
+            f"--resume: {ckpt.path} holds weights only; resume from the run's {checkpoint.LATEST}."
+        )
+    model.load_state_dict(checkpoint.build_model(ckpt).state_dict())
+    state_dict = optimizer.state_dict()
+    per_param: dict = {}
+    for key, value in ckpt.group("optim").items():
+        index, name = key.split(".", 1)
+        per_param.setdefault(int(index), {})[name] = value.to(rt.device) if value.dim() else value
+    state_dict["state"] = per_param
+    try:
+        optimizer.load_state_dict(state_dict)
+    except (ValueError, KeyError, RuntimeError) as e:
+        raise CheckpointError(f"--resume: optimizer state does not fit the model ({e}).") from None
+    torch.set_rng_state(ckpt.tensors["rng.torch"])
+    p = ckpt.meta.get("position", {})
+    pos = Position(**{k: v for k, v in p.items() if k in Position.__dataclass_fields__})
+    carried = ckpt.group("state")
+    state = tuple(carried[str(i)].to(rt.device) for i in range(len(carried))) or None
+    if ckpt.meta.get("corpus", {}).get("sha256") != corpus.sha256:
+        pos = replace(pos, epoch=pos.epoch + (pos.window > 0), window=0)  # new text: new epoch
+        state = None
+    if state is not None and rt.world_size > 1:
+        state = None  # streams are re-partitioned across ranks
+    return pos, state

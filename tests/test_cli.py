@@ -1,0 +1,163 @@
+"""The CLI as a user runs it: train -> info -> sample -> inspect -> eval, and bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from charrnn import dumps
+from tests.conftest import TINY_TRAIN
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    from charrnn.cli import main
+    from tests.conftest import make_text
+
+    tmp = tmp_path_factory.mktemp("run")
+    corpus = tmp / "corpus.txt"
+    corpus.write_text(make_text(), encoding="utf-8")
+    with pytest.raises(SystemExit) as e:
+        main(["train", str(corpus), "--out", str(tmp / "run"), "--max-steps", "20", *TINY_TRAIN])
+    assert e.value.code == 0
+    return tmp / "run", corpus
+
+
+def test_train_writes_run_directory(run_dir):
+    run, _ = run_dir
+    assert {p.name for p in run.iterdir()} >= {"best.ckpt", "latest.ckpt", "metrics.jsonl"}
+
+
+def test_info(cli, run_dir):
+    run, _ = run_dir
+    code, out, _ = cli("info", run / "latest.ckpt", "--json")
+    info = json.loads(out)
+    assert code == 0 and info["step"] == 20 and info["model_config"]["hidden_size"] == 16
+    assert info["resumable"] and info["best_val_bpc"] > 0
+    code, out, _ = cli("info", run)
+    assert code == 0 and "best val" in out and "weights only" in out
+
+
+def test_sample_streams_only_text_to_stdout(cli, run_dir):
+    run, _ = run_dir
+    code, out, err = cli("sample", run, "--length", "40", "--seed", "3", "--prime", "print(")
+    assert code == 0 and out.startswith("print(") and len(out) == len("print(") + 40 + 1
+    assert cli("sample", run, "--length", "40", "--seed", "3", "--prime", "print(")[1] == out
+    code, out, err = cli("sample", run, "-n", "10", "--num-samples", "3", "--seed", "1")
+    assert code == 0 and out.count("\n") >= 3 and "sample 3 of 3" in err
+
+
+def test_inspect_npz_and_json(cli, run_dir, tmp_path):
+    run, corpus = run_dir
+    code, _, _ = cli("inspect", run, corpus, "--out", tmp_path / "a.npz", "--max-chars", "50")
+    assert code == 0
+    dump = dumps.read(tmp_path / "a.npz")
+    assert len(dump["text"]) == 50 and dump["arrays"]["h"].shape == (1, 50, 16)
+    assert set(dump["arrays"]) == {"h", "c", "i", "f", "g", "o"}
+    code, _, _ = cli(
+        "inspect",
+        run,
+        "--text",
+        "alpha(x)",
+        "--out",
+        tmp_path / "a.json",
+        "--units",
+        "0-3,7",
+        "--layer",
+        "0",
+    )
+    doc = dumps.read(tmp_path / "a.json")
+    assert code == 0 and doc["units"] == [0, 1, 2, 3, 7] and doc["arrays"]["g"].shape == (1, 8, 5)
+
+
+def test_eval_json(cli, run_dir):
+    run, corpus = run_dir
+    code, out, _ = cli("eval", run, corpus, "--json")
+    result = json.loads(out)
+    assert code == 0 and result["bpc"] == pytest.approx(result["loss"] / 0.693147, rel=1e-4)
+
+
+def test_resume_from_directory_continues(cli, run_dir, tmp_path):
+    run, corpus = run_dir
+    import shutil
+
+    shutil.copytree(run, tmp_path / "copy")
+    code, out, _ = cli(
+        "train", corpus, "--resume", tmp_path / "copy", "--max-steps", "30", "--quiet"
+    )
+    assert code == 0 and "30 steps" in out
+
+
+def _one_line_error(code, err, expect_code=2):
+    lines = [x for x in err.strip().splitlines() if x.strip()]
+    return code == expect_code and len(lines) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["train", "missing.txt"], "no such file"),
+        (["train", "{tmp}"], "is a directory"),
+        (["train", "{empty}"], "empty"),
+        (["train", "{short}", "--batch-size", "64"], "smaller --batch-size"),
+        (["train", "{binary}"], "--unit byte"),
+        (["train", "{corpus}", "--model", "transformer"], "transformer"),
+        (["train", "{corpus}", "--hidden-size", "0"], "--hidden-size"),
+        (["train", "{corpus}", "--num-layers", "-1"], "--num-layers"),
+        (["train", "{corpus}", "--lr", "0"], "--lr"),
+        (["train", "{corpus}", "--time", "soon"], "--time"),
+        (["train", "{corpus}", "--out", "{corpus}"], "is a file"),
+        (["sample", "{foreign}"], "not a charrnn checkpoint"),
+        (["sample", "missing.ckpt"], "no such checkpoint"),
+        (["sample", "{run}", "--temperature", "0"], "--temperature"),
+        (["sample", "{run}", "--prime", "€uro"], "'€'"),
+        (["eval", "{foreign}", "{corpus}"], "not a charrnn checkpoint"),
+        (["inspect", "{run}", "--text", "abc"], "--out"),
+        (["inspect", "{run}", "--text", "abc", "--out", "x.npz", "--layer", "5"], "--layer 5"),
+    ],
+)
+def test_bad_input_one_line_exit_2(cli, run_dir, tmp_path, args, needle):
+    run, corpus = run_dir
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "short.txt").write_text("tiny text")
+    (tmp_path / "binary.bin").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "foreign.ckpt").write_bytes(b"PK\x03\x04 not a checkpoint at all")
+    names = dict(
+        tmp=tmp_path,
+        empty=tmp_path / "empty.txt",
+        short=tmp_path / "short.txt",
+        binary=tmp_path / "binary.bin",
+        foreign=tmp_path / "foreign.ckpt",
+        corpus=corpus,
+        run=run,
+    )
+    argv = [a.format(**names) for a in args]
+    if argv[0] == "train" and "--out" not in argv:
+        argv += ["--out", str(tmp_path / "out"), "--max-steps", "2", "--quiet"]
+    code, out, err = cli(*argv)
+    assert _one_line_error(code, err), (code, err)
+    assert needle in err
+
+
+def test_existing_run_is_not_overwritten(cli, run_dir):
+    run, corpus = run_dir
+    before = (run / "best.ckpt").read_bytes()
+    code, _, err = cli("train", corpus, "--out", run, "--max-steps", "2")
+    assert _one_line_error(code, err) and "--resume" in err
+    assert (run / "best.ckpt").read_bytes() == before
+
+
+def test_python_m_and_help_do_not_import_torch():
+    code = (
+        "import sys; from charrnn.cli import app; "
+        "sys.argv=['charrnn','--help']; import charrnn.cli as c\n"
+        "try:\n    c.main(['sample', '--help'])\nexcept SystemExit: pass\n"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip().endswith("False"), out.stderr
+    out = subprocess.run(
+        [sys.executable, "-m", "charrnn", "--help"], capture_output=True, text=True
+    )
+    assert out.returncode == 0 and "train" in out.stdout

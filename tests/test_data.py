@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from charrnn import data
+from charrnn.errors import DataError
+from charrnn.vocab import Vocab
+
+
+def test_window_layout_matches_worked_example():
+    ids = np.arange(13)
+    layout = data.Layout(n=13, batch_size=3, seq_len=3)
+    assert layout.stream_len == 4 and layout.num_windows == 2
+    x0, y0 = data.window(ids, layout, 0)
+    assert x0.tolist() == [[0, 1, 2], [4, 5, 6], [8, 9, 10]]
+    assert y0.tolist() == [[1, 2, 3], [5, 6, 7], [9, 10, 11]]
+    x1, y1 = data.window(ids, layout, 1)  # the short last window
+    assert x1.tolist() == [[3], [7], [11]] and y1.tolist() == [[4], [8], [12]]
+    xr, _ = data.window(ids, layout, 0, rows=slice(1, 3))
+    assert xr.tolist() == [[4, 5, 6], [8, 9, 10]]
+
+
+@pytest.mark.parametrize("n,b,t", [(13, 3, 3), (100, 7, 5), (50, 1, 64), (9, 4, 1)])
+def test_every_input_seen_once_and_targets_shift_by_one(n, b, t):
+    ids = np.arange(n)
+    layout = data.Layout(n, b, t)
+    xs, ys = [], []
+    for w in range(layout.num_windows):
+        x, y = data.window(ids, layout, w)
+        assert (y == x + 1).all()
+        xs.append(x)
+        ys.append(y)
+    seen = np.sort(np.concatenate([x.ravel() for x in xs]))
+    assert seen.tolist() == list(range(layout.stream_len * b))
+
+
+def test_split_is_contiguous_train_val_test():
+    ids = np.arange(100)
+    tr, va, te = data.split(ids, 0.1, 0.2)
+    assert (len(tr), len(va), len(te)) == (70, 10, 20)
+    assert tr[-1] + 1 == va[0] and va[-1] + 1 == te[0]
+
+
+def test_prepare_streams_across_chunk_boundary_inside_multibyte_char(tmp_path, monkeypatch):
+    text = "ab😀é" * 50 + "日本語\n"
+    p = tmp_path / "t.txt"
+    p.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(data, "CHUNK_BYTES", 7)  # 7 does not divide 4-byte and 2-byte chars
+    corpus = data.prepare(p, cache_dir=tmp_path / "cache")
+    assert corpus.vocab.decode(corpus.ids) == text
+    assert corpus.counts["😀"] == 50
+    again = data.prepare(p, cache_dir=tmp_path / "cache")  # served from the token file
+    assert isinstance(again.ids, np.memmap)
+    assert np.array_equal(np.asarray(again.ids), np.asarray(corpus.ids))
+
+
+def test_cache_is_keyed_by_content_not_mtime(tmp_path):
+    p = tmp_path / "t.txt"
+    p.write_text("abcabc", encoding="utf-8")
+    first = data.prepare(p, cache_dir=tmp_path / "c")
+    p.write_text("xyzxyz", encoding="utf-8")  # same size, new content
+    second = data.prepare(p, cache_dir=tmp_path / "c")
+    assert first.vocab.symbols == "abc" and second.vocab.symbols == "xyz"
+
+
+def test_invalid_utf8_names_the_byte_offset(tmp_path):
+    p = tmp_path / "bad.txt"
+    p.write_bytes(b"hello \xff world")
+    with pytest.raises(DataError, match=r"byte offset 6.*--unit byte"):
+        data.prepare(p)
+    corpus = data.prepare(p, unit="byte")
+    assert len(corpus) == 13 and corpus.vocab.size == 256
+
+
+@pytest.mark.parametrize("make", ["missing", "dir", "empty"])
+def test_unusable_paths(tmp_path, make):
+    p = tmp_path / "x.txt"
+    if make == "dir":
+        p.mkdir()
+    elif make == "empty":
+        p.write_text("")
+    with pytest.raises(DataError):
+        data.check_text_file(p)
+
+
+def test_encode_file_with_fixed_vocab_names_unseen_characters(tmp_path):
+    p = tmp_path / "t.txt"
+    p.write_text("abcq", encoding="utf-8")
+    with pytest.raises(DataError, match="'q'"):
+        data.encode_file(p, Vocab.from_text("abc"))

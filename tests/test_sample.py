@@ -1,0 +1,56 @@
+import pytest
+import torch
+
+from charrnn.errors import ConfigError
+from charrnn.model import CharRNN, ModelConfig
+from charrnn.sample import SampleConfig, generate
+from charrnn.vocab import Vocab
+
+
+@pytest.fixture
+def model_and_vocab():
+    torch.manual_seed(0)
+    vocab = Vocab.from_counts({"a": 5, "b": 5, "c": 5, "\n": 5, "z": 1}, min_count=2)
+    model = CharRNN(ModelConfig(vocab_size=vocab.size, embed_size=4, hidden_size=8)).eval()
+    return model, vocab
+
+
+def _text(model, vocab, **kw):
+    steps = list(generate(model, vocab, SampleConfig(**kw)))
+    return ["".join(vocab.decode([s[b]]) for s in steps) for b in range(len(steps[0]))]
+
+
+def test_length_alphabet_and_no_unknown(model_and_vocab):
+    model, vocab = model_and_vocab
+    with torch.no_grad():
+        model.head.bias[vocab.unk_id] = 100.0  # the model loves the unknown symbol
+    (text,) = _text(model, vocab, length=200, seed=1, temperature=1.0)
+    assert len(text) == 200 and set(text) <= set("abc\n")
+
+
+def test_seed_reproducible_and_samples_differ(model_and_vocab):
+    model, vocab = model_and_vocab
+    a = _text(model, vocab, length=50, seed=7, num_samples=3, temperature=1.5)
+    b = _text(model, vocab, length=50, seed=7, num_samples=3, temperature=1.5)
+    assert a == b and len(set(a)) > 1
+
+
+def test_top_k_one_is_argmax(model_and_vocab):
+    model, vocab = model_and_vocab
+    greedy = _text(model, vocab, length=30, argmax=True, prime="ab")
+    top1 = _text(model, vocab, length=30, top_k=1, seed=3, prime="ab")
+    assert greedy == top1
+
+
+def test_prime_with_unseen_characters_is_named(model_and_vocab):
+    model, vocab = model_and_vocab
+    with pytest.raises(ConfigError, match="'q'"):
+        list(generate(model, vocab, SampleConfig(prime="abq", length=3)))
+
+
+@pytest.mark.parametrize(
+    "bad", [dict(temperature=0), dict(length=-1), dict(top_k=0), dict(num_samples=0)]
+)
+def test_bad_options(bad):
+    with pytest.raises(ConfigError):
+        SampleConfig(**bad)

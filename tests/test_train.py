@@ -1,0 +1,162 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from charrnn import checkpoint, data
+from charrnn.errors import CheckpointError, ConfigError
+from charrnn.model import ModelConfig
+from charrnn.train import TrainConfig, lr_at, train
+
+TINY = dict(seq_len=16, batch_size=4, eval_every=20, log_every=1, warmup_steps=5)
+
+
+def _model(corpus, kind="lstm"):
+    return ModelConfig(vocab_size=corpus.vocab.size, model=kind, embed_size=8, hidden_size=24)
+
+
+def _losses(records):
+    return [r["loss"] for r in records if r["kind"] == "train"]
+
+
+@pytest.fixture
+def corpus(text_file):
+    return data.prepare(text_file)
+
+
+def test_loss_falls_and_checkpoints_are_written(corpus, tmp_path):
+    records = []
+    cfg = TrainConfig(max_steps=60, lr=1e-2, **TINY)
+    result = train(cfg, _model(corpus), corpus, tmp_path, on_event=records.append)
+    losses = _losses(records)
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
+    assert (tmp_path / "latest.ckpt").exists() and (tmp_path / "best.ckpt").exists()
+    vals = [r for r in records if r["kind"] == "val"]
+    assert [v["step"] for v in vals] == [20, 40, 60]
+    assert result.position.best_val_loss == min(v["val_loss"] for v in vals)
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["kind"] for x in lines].count("val") == 3
+    assert any(r["kind"] == "test" for r in records)
+
+
+def test_same_seed_same_run_on_cpu(corpus, tmp_path):
+    cfg = TrainConfig(max_steps=15, **TINY)
+    a, b = [], []
+    train(cfg, _model(corpus), corpus, tmp_path / "a", on_event=a.append)
+    train(cfg, _model(corpus), corpus, tmp_path / "b", on_event=b.append)
+    assert _losses(a) == _losses(b)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_resume_continues_the_identical_loss_curve(corpus, tmp_path, kind):
+    """Stop at step 20 (mid-epoch, state carried, dropout on), resume to 40: same losses."""
+    model_cfg = ModelConfig(
+        vocab_size=corpus.vocab.size,
+        model=kind,
+        embed_size=8,
+        hidden_size=24,
+        num_layers=2,
+        dropout=0.1,
+    )
+    whole = []
+    train(
+        TrainConfig(max_steps=40, **TINY),
+        model_cfg,
+        corpus,
+        tmp_path / "whole",
+        on_event=whole.append,
+    )
+    part = []
+
+    def stop():
+        return any(r["kind"] == "train" and r["step"] >= 20 for r in part)
+
+    first = train(
+        TrainConfig(max_steps=40, **TINY),
+        model_cfg,
+        corpus,
+        tmp_path / "part",
+        on_event=part.append,
+        should_stop=stop,
+    )
+    assert first.stopped_by == "signal" and first.position.step == 20
+    ckpt = checkpoint.read(
+        tmp_path / "part" / "latest.ckpt", groups=("model", "optim", "state", "rng")
+    )
+    train(
+        TrainConfig(max_steps=40, **TINY),
+        model_cfg,
+        corpus,
+        tmp_path / "part",
+        resume_from=ckpt,
+        on_event=part.append,
+    )
+    assert _losses(part) == _losses(whole)
+    steps = [
+        json.loads(x)["step"]
+        for x in (tmp_path / "part" / "metrics.jsonl").read_text().splitlines()
+        if json.loads(x)["kind"] == "train"
+    ]
+    assert steps == sorted(set(steps))  # no duplicated records after resume
+
+
+def test_resume_refuses_other_vocabulary(corpus, tmp_path):
+    train(TrainConfig(max_steps=5, **TINY), _model(corpus), corpus, tmp_path)
+    other = tmp_path / "other.txt"
+    other.write_text("completely different characters: QZXJ\n" * 50)
+    other_corpus = data.prepare(other)
+    ckpt = checkpoint.read(tmp_path / "latest.ckpt", groups=("model", "optim", "state", "rng"))
+    with pytest.raises(CheckpointError, match="different vocabulary"):
+        train(
+            TrainConfig(max_steps=10, **TINY),
+            _model(corpus),
+            other_corpus,
+            tmp_path / "o",
+            resume_from=ckpt,
+        )
+
+
+def test_weights_only_checkpoint_cannot_be_resumed(corpus, tmp_path):
+    train(TrainConfig(max_steps=5, **TINY), _model(corpus), corpus, tmp_path)
+    ckpt = checkpoint.read(tmp_path / "best.ckpt", groups=("model", "optim", "state", "rng"))
+    with pytest.raises(CheckpointError, match="weights only"):
+        train(TrainConfig(max_steps=10, **TINY), _model(corpus), corpus, tmp_path, resume_from=ckpt)
+
+
+def test_schedule_warms_up_then_decays_to_floor():
+    cfg = TrainConfig(max_steps=100, lr=1.0, warmup_steps=10, min_lr_frac=0.1)
+    assert lr_at(cfg, 0, 0.0) == pytest.approx(0.1)
+    assert lr_at(cfg, 9, 0.09) == pytest.approx(1.0, abs=0.03)
+    assert lr_at(cfg, 50, 0.5) == pytest.approx(0.55)
+    assert lr_at(cfg, 100, 1.0) == pytest.approx(0.1)
+
+
+def test_config_needs_a_stop_rule_and_sane_values():
+    with pytest.raises(ConfigError, match="stopping rule"):
+        TrainConfig()
+    with pytest.raises(ConfigError, match="--lr"):
+        TrainConfig(max_steps=1, lr=-1)
+    with pytest.raises(ConfigError, match="--batch-size"):
+        TrainConfig(max_steps=1, batch_size=0)
+
+
+def test_nonfinite_loss_skips_steps_then_stops(corpus, tmp_path, monkeypatch):
+    records = []
+    real = torch.nn.functional.cross_entropy
+
+    def poisoned(*args, **kwargs):
+        return real(*args, **kwargs) * float("nan")
+
+    monkeypatch.setattr("charrnn.train.F.cross_entropy", poisoned)
+    from charrnn.errors import DataError
+
+    with pytest.raises(DataError, match="non-finite"):
+        train(
+            TrainConfig(max_steps=50, **TINY),
+            _model(corpus),
+            corpus,
+            tmp_path,
+            on_event=records.append,
+        )
+    assert [r["in_a_row"] for r in records if r["kind"] == "nonfinite"] == [1, 2, 3, 4, 5]

@@ -35,7 +35,7 @@ class Chunk:
     probs: np.ndarray
 
 
-def _layer_weights(model: CharRNN, layer: int):
+def layer_weights(model: CharRNN, layer: int):
     rnn = model.rnn
     return (
         getattr(rnn, f"weight_ih_l{layer}"),
@@ -45,30 +45,38 @@ def _layer_weights(model: CharRNN, layer: int):
     )
 
 
+def cell_step(kind: str, weights, x_proj: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None):
+    """One time step of one layer, batched or not. x_proj = x W_ih^T + b_ih (already computed
+    for the whole sequence); h, c: (..., H). Returns (h, c, {gate: values})."""
+    _, w_hh, _, b_hh = weights
+    gates = x_proj + h @ w_hh.T + b_hh if kind != "gru" else None
+    if kind == "lstm":
+        i, f, g, o = gates.chunk(4, dim=-1)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+        c = f * c + i * g
+        return o * c.tanh(), c, {"i": i, "f": f, "g": g, "o": o}
+    if kind == "gru":
+        xr, xz, xn = x_proj.chunk(3, dim=-1)
+        hr, hz, hn = (h @ w_hh.T + b_hh).chunk(3, dim=-1)
+        r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
+        n = (xn + r * hn).tanh()
+        return (1 - z) * n + z * h, c, {"r": r, "z": z, "n": n}
+    return gates.tanh(), c, {}
+
+
 def run_layer(kind: str, weights, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None):
     """One layer over a sequence. x: (T, in), h/c: (H,). Returns ({q: (T, H)}, h, c)."""
-    w_ih, w_hh, b_ih, b_hh = weights
+    w_ih, _, b_ih, _ = weights
     x_proj = x @ w_ih.T + b_ih  # (T, G*H): the input part of every step at once
     steps = x.size(0)
     out = {q: torch.empty(steps, h.numel()) for q in QUANTITIES[kind]}
     for t in range(steps):
-        h_proj = torch.addmv(b_hh, w_hh, h)  # (G*H,)
-        if kind == "lstm":
-            i, f, g, o = (x_proj[t] + h_proj).chunk(4)
-            i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-            c = f * c + i * g
-            h = o * c.tanh()
-            out["i"][t], out["f"][t], out["g"][t], out["o"][t], out["c"][t] = i, f, g, o, c
-        elif kind == "gru":
-            xr, xz, xn = x_proj[t].chunk(3)
-            hr, hz, hn = h_proj.chunk(3)
-            r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
-            n = (xn + r * hn).tanh()
-            h = (1 - z) * n + z * h
-            out["r"][t], out["z"][t], out["n"][t] = r, z, n
-        else:
-            h = (x_proj[t] + h_proj).tanh()
+        h, c, gates = cell_step(kind, weights, x_proj[t], h, c)
         out["h"][t] = h
+        if kind == "lstm":
+            out["c"][t] = c
+        for name, value in gates.items():
+            out[name][t] = value
     return out, h, c
 
 
@@ -84,7 +92,7 @@ def iter_chunks(model: CharRNN, ids: np.ndarray, chunk_len: int = 4096) -> Itera
         per_layer = []
         for layer in range(cfg.num_layers):
             out, hidden[layer], c = run_layer(
-                cfg.model, _layer_weights(model, layer), x, hidden[layer], cells[layer]
+                cfg.model, layer_weights(model, layer), x, hidden[layer], cells[layer]
             )
             if c is not None:
                 cells[layer] = c

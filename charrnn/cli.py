@@ -41,6 +41,7 @@ class Unit(str, Enum):
 
 
 class Precision(str, Enum):
+    auto = "auto"
     fp32 = "fp32"
     bf16 = "bf16"
     fp16 = "fp16"
@@ -202,7 +203,11 @@ def train(
     # hardware
     device: DeviceOpt = "auto",
     precision: Annotated[
-        Precision, typer.Option(help="fp32, or bf16/fp16 autocast (fp16 on GPUs).")
+        Precision,
+        typer.Option(
+            help="auto: bf16 autocast where the hardware runs it fast (CUDA, AVX512-BF16/AMX "
+            "CPUs), else fp32. fp16 needs a GPU."
+        ),
     ] = Precision.fp32,
     threads: Annotated[
         int | None, typer.Option(help="CPU threads for torch. Default: torch's choice.")
@@ -355,7 +360,8 @@ def sample(
 def inspect(
     ckpt: CkptArg,
     file: Annotated[
-        Path | None, typer.Argument(help="Text file to run through the model.", show_default=False)
+        Path | None,
+        typer.Argument(help="Text file to run through the model.", show_default=False),
     ] = None,
     text: Annotated[
         str | None, typer.Option(help="Text to run through the model (instead of FILE).")
@@ -365,28 +371,87 @@ def inspect(
         typer.Option(
             "--out",
             "-o",
-            help="Write activations here: .npz (arrays [layer, time, unit] + text) or .json.",
+            help="Write activations: .npz (arrays [layer, time, unit] + text) or .json.",
         ),
     ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a self-contained page: text colored by a chosen unit, "
+            "top-5 guesses on hover, unit rankings, gate saturation."
+        ),
+    ] = None,
+    find: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Rank units by how well they follow a feature: quotes, brackets, "
+            "line_pos, indent, comment, word_pos, eol, regex:PATTERN, or all. "
+            "Repeat for several."
+        ),
+    ] = None,
+    match: Annotated[
+        str | None,
+        typer.Option(
+            help="START:END: units on over this span and off around it, and the "
+            "other places where they are on together (as in LSTMVis)."
+        ),
+    ] = None,
+    threshold: Annotated[float, typer.Option(help="--match: a unit is on above this.")] = 0.3,
+    saturation: Annotated[
+        bool, typer.Option("--saturation", help="Print gate saturation statistics.")
+    ] = False,
+    as_json: JsonOpt = False,
     layer: Annotated[
         list[int] | None, typer.Option(help="Only this layer (0-based); repeat for several.")
     ] = None,
     units: Annotated[str | None, typer.Option(help="Only these units, e.g. 0-9,17.")] = None,
+    quantity: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these quantities: h, c, i, f, g, o (LSTM); h, r, z, n (GRU)."),
+    ] = None,
+    top: Annotated[int, typer.Option(help="Units listed per feature.")] = 10,
+    grad_flow: Annotated[
+        bool,
+        typer.Option(
+            "--grad-flow",
+            help="Norm of dL_T/dh_(T-k) (and dL_T/dc_(T-k) for an LSTM) "
+            "for k = 0..--horizon, averaged over windows.",
+        ),
+    ] = False,
+    horizon: Annotated[int, typer.Option(help="--grad-flow: steps back (K).")] = 50,
+    windows: Annotated[int, typer.Option(help="--grad-flow: windows averaged over.")] = 32,
     max_chars: Annotated[
         int, typer.Option(help="Use at most this many characters of the text.")
     ] = 20000,
 ):
-    """Per-character activations of every layer (hidden, cell, gates), written to a file."""
-    from charrnn import commands
+    """Look inside a model: per-character activations (hidden, cell, gates), unit search,
+    span matching, gate saturation, and an HTML viewer."""
+    from charrnn import inspecting
 
     source = _text_source(file, text)
     try:
         unit_list = parse_units(units) if units else None
     except ValueError:
         fail(f"--units {units!r}: write unit numbers and ranges, e.g. 0-9,17.")
-    if out is None:
-        fail("say where to write the activations with --out PATH (.npz or .json).")
-    commands.run_inspect(ckpt, source, out=out, layers=layer, units=unit_list, max_chars=max_chars)
+    inspecting.run(
+        ckpt,
+        source,
+        out_path=out,
+        html_path=html,
+        find=find,
+        match=match,
+        threshold=threshold,
+        saturation=saturation,
+        as_json=as_json,
+        layers=layer,
+        units=unit_list,
+        quantities=quantity,
+        max_chars=max_chars,
+        top=top,
+        grad_flow=grad_flow,
+        horizon=horizon,
+        windows=windows,
+    )
 
 
 def _text_source(file: Path | None, text: str | None):
@@ -404,9 +469,25 @@ def eval_(
     batch_size: Annotated[int, typer.Option(min=1, help="Parallel streams when scoring.")] = 16,
     device: DeviceOpt = "auto",
     as_json: JsonOpt = False,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write a page coloring each character by the model's loss on "
+            "it, with its top-5 guesses on hover (first --max-chars characters)."
+        ),
+    ] = None,
+    max_chars: Annotated[int, typer.Option(help="Characters shown in the --html page.")] = 20000,
 ):
     """Loss (nats per character) and bits per character of a checkpoint on a text file."""
     from charrnn import commands
+
+    if html is not None:
+        from charrnn import inspecting
+
+        page = inspecting.surprise_html(ckpt, file, html, max_chars)
+        from charrnn.ui import err
+
+        err.print(f"page: {page['html']} ({page['chars']} characters, {page['bpc']:.3f} bpc)")
 
     result = commands.run_eval(ckpt, file, seq_len=seq_len, batch_size=batch_size, device=device)
     if as_json:
@@ -431,6 +512,54 @@ def info(ckpt: CkptArg, as_json: JsonOpt = False):
         print(json.dumps(summary, indent=2))
     else:
         commands.print_summary(summary)
+
+
+# --------------------------------------------------------------------------- report
+@app.command()
+def report(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A training run's directory.", show_default=False)
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Page to write. Default: RUN_DIR/report.html."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the samples.")] = 0,
+):
+    """One HTML page about a run: curves, config, samples, and the units found."""
+    from charrnn import report as report_module
+
+    print(report_module.build(run_dir, out, seed=seed))
+
+
+# --------------------------------------------------------------------------- bench
+@app.command()
+def bench(
+    config: Annotated[
+        list[str] | None,
+        typer.Option(help="LAYERSxHIDDEN models to time (repeat). Default: 2x256 and 2x512."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Streams per batch.")] = 64,
+    seq_len: Annotated[int, typer.Option(min=1, help="Steps per window.")] = 128,
+    seconds: Annotated[float, typer.Option(help="Training seconds per measurement.")] = 10.0,
+    bf16: Annotated[bool, typer.Option(help="Also time bf16 autocast.")] = True,
+    reference: Annotated[bool, typer.Option(help="Also time the plain PyTorch loop.")] = True,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for torch.")] = None,
+    as_json: JsonOpt = False,
+):
+    """Training and sampling throughput, side by side with a plain PyTorch loop."""
+    from charrnn import commands
+
+    commands.run_bench(
+        config or ["2x256", "2x512"],
+        batch_size=batch_size,
+        seq_len=seq_len,
+        seconds=seconds,
+        bf16=bf16,
+        reference=reference,
+        threads=threads,
+        as_json=as_json,
+    )
 
 
 # --------------------------------------------------------------------------- prepare
@@ -490,6 +619,24 @@ def corpus_build(
 
     path = corpora.build(name, out, max_bytes)
     print(path)
+
+
+@corpus_app.command("synth")
+def corpus_synth(
+    kind: Annotated[
+        str, typer.Argument(help="quotes, lines or code.", show_default=False)
+    ] = "quotes",
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")] = Path(
+        "data/synth.txt"
+    ),
+    length: Annotated[int, typer.Option(min=1, help="Characters to generate.")] = 200_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    width: Annotated[int, typer.Option(min=10, help="Line width prose is wrapped at.")] = 40,
+):
+    """Generate text with known structure (quoted spans, nested brackets, fixed-width lines)."""
+    from charrnn import corpora
+
+    print(corpora.synthesize(kind, out, length=length, seed=seed, width=width))
 
 
 # --------------------------------------------------------------------------- entry point

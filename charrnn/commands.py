@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
 
 import torch
@@ -16,7 +16,7 @@ import torch
 from charrnn import checkpoint, data
 from charrnn.errors import CharRNNError, ConfigError, DataError
 from charrnn.model import ModelConfig
-from charrnn.runtime import Runtime, pick_device
+from charrnn.runtime import pick_device
 from charrnn.train import TrainConfig
 from charrnn.ui import err, human_count, out
 
@@ -32,9 +32,39 @@ def default_cache_dir() -> Path:
 
 def setup_torch(threads: int | None) -> None:
     if threads is not None:
-        if threads < 1:
-            raise ConfigError("--threads must be at least 1.")
+        limit = 8 * (os.cpu_count() or 1)
+        if not 1 <= threads <= limit:
+            raise ConfigError(f"--threads must be between 1 and {limit} on this machine.")
         torch.set_num_threads(threads)
+
+
+def physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 40
+
+
+def check_fits_in_memory(model_cfg: ModelConfig, train_cfg: TrainConfig) -> None:
+    """Refuse sizes that cannot fit before allocating them (and being killed for it)."""
+    weights = model_cfg.num_params() * 16  # fp32 weights, gradients, two AdamW moments
+    acts = (
+        train_cfg.batch_size
+        * train_cfg.seq_len
+        * model_cfg.num_layers
+        * model_cfg.hidden_size
+        * (model_cfg.gates + 2)
+        * 4
+        * 2
+    )
+    need, have = weights + acts, physical_memory()
+    if need > 0.8 * have:
+        raise ConfigError(
+            f"this model ({model_cfg.num_params():,} parameters) with --batch-size "
+            f"{train_cfg.batch_size} x --seq-len {train_cfg.seq_len} needs about "
+            f"{need / 2**30:.1f} GiB, more than this machine's {have / 2**30:.0f} GiB; use a "
+            f"smaller --hidden-size, --num-layers, --embed-size or batch."
+        )
 
 
 # --------------------------------------------------------------------------- train
@@ -55,10 +85,13 @@ def run_training(
     quiet: bool,
     should_stop,
 ):
+    from charrnn.runtime import from_environment
     from charrnn.train import train
     from charrnn.ui import TrainView
 
     setup_torch(threads)
+    rt = from_environment(device, precision)
+    quiet = quiet or not rt.is_main
     model_options = {k: v for k, v in options.items() if k in MODEL_FIELDS}
     train_options = {k: v for k, v in options.items() if k not in MODEL_FIELDS}
     resumed = None
@@ -69,42 +102,42 @@ def run_training(
         unit = resumed.vocab.unit
     else:
         out = out or Path("runs") / Path(file).stem
-        _check_out_dir(out, overwrite)
+        if rt.is_main:
+            _check_out_dir(out, overwrite)
+        rt.barrier()
     corpus = load_corpus(
         file, unit=unit, max_vocab=max_vocab, min_count=min_count, cache_dir=cache_dir, quiet=quiet
     )
+    stops = {"epochs", "max_steps", "time_limit"}
     if resumed is not None:
-        saved = TrainConfig.from_dict(
-            {
-                **resumed.meta.get("train_config", {}),
-                "epochs": None,
-                "max_steps": None,
-                "time_limit": 1.0,
-            }
-        )
-        stops = {"epochs", "max_steps", "time_limit"}
-        if not stops & set(train_options):  # keep the saved stopping rule
-            train_options.update({k: resumed.meta["train_config"].get(k) for k in stops})
-        train_cfg = replace(saved, **train_options)
+        saved = dict(resumed.meta.get("train_config") or {})
+        if stops & set(train_options):  # a stopping rule given now replaces the saved one
+            saved.update(dict.fromkeys(stops))
+        train_cfg = TrainConfig.from_dict({**saved, **train_options})
         model_cfg = resumed.model_config
     else:
-        if not {"epochs", "max_steps", "time_limit"} & set(train_options):
+        if not stops & set(train_options):
             train_options["epochs"] = DEFAULT_EPOCHS
         train_cfg = TrainConfig(**train_options)
         model_cfg = _model_config(corpus.vocab.size, model_options)
-    rt = Runtime(pick_device(device), precision)
-    with TrainView(quiet=quiet) as view:
-        result = train(
-            train_cfg,
-            model_cfg,
-            corpus,
-            out,
-            runtime=rt,
-            resume_from=resumed,
-            on_event=view,
-            should_stop=should_stop,
-        )
-    if result.stopped_by == "limit":
+    check_fits_in_memory(model_cfg, train_cfg)
+    try:
+        with TrainView(quiet=quiet) as view:
+            result = train(
+                train_cfg,
+                model_cfg,
+                corpus,
+                out,
+                runtime=rt,
+                resume_from=resumed,
+                on_event=view,
+                should_stop=should_stop,
+            )
+    except BaseException:
+        rt.close(clean=False)
+        raise
+    rt.close()
+    if result.stopped_by == "limit" and rt.is_main:
         best = result.position.best_val_loss
         line = f"done: {result.position.step} steps in {result.position.train_seconds:.0f}s"
         if best is not None:
@@ -296,50 +329,11 @@ def encode_for(vocab, text: str, label: str):
     return vocab.encode(text)
 
 
-def run_inspect(ckpt, source, *, out: Path, layers, units, max_chars: int) -> None:
-    from charrnn import activations, dumps
-
-    if max_chars < 1:
-        raise ConfigError("--max-chars must be at least 1.")
-    if out.suffix not in (".npz", ".json"):
-        raise ConfigError(f"--out {out}: the name must end in .npz or .json.")
-    model, vocab, ckpt_info = checkpoint.load_model(ckpt)
-    cfg = model.config
-    layers = _check_indices(layers, cfg.num_layers, "--layer")
-    units = _check_indices(units, cfg.hidden_size, "--units")
-    text, label = read_text(source, max_chars)
-    ids = encode_for(vocab, text, label)
-    arrays, probs = activations.collect(model, ids, layers, units)
-    dumps.write(
-        out,
-        text=text,
-        vocab=vocab,
-        ids=ids,
-        arrays=arrays,
-        probs=probs,
-        model=cfg.model,
-        layers=layers or list(range(cfg.num_layers)),
-        units=units or list(range(cfg.hidden_size)),
-    )
-    print(out)
-    err.print(
-        f"{len(ids)} characters x {len(arrays)} quantities "
-        f"({', '.join(arrays)}) x {len(layers or range(cfg.num_layers))} layer(s)"
-    )
-
-
-def _check_indices(values, limit: int, option: str):
-    if not values:
-        return None
-    bad = [v for v in values if not 0 <= v < limit]
-    if bad:
-        raise ConfigError(f"{option} {bad[0]} is out of range: valid values are 0 to {limit - 1}.")
-    return list(values)
-
-
 # --------------------------------------------------------------------------- info
 def describe_checkpoint(ckpt) -> dict:
-    c = checkpoint.read(ckpt, groups=())
+    from charrnn.gradflow import recurrent_singular_values
+
+    c = checkpoint.read(ckpt)
     pos = c.meta.get("position", {})
     best = pos.get("best_val_loss")
     return {
@@ -359,6 +353,7 @@ def describe_checkpoint(ckpt) -> dict:
         "train_config": c.meta.get("train_config"),
         "corpus": c.meta.get("corpus"),
         "resumable": "rng.torch" in checkpoint.read_header(c.path)[0],
+        "recurrent_singular_values": recurrent_singular_values(checkpoint.build_model(c)),
     }
 
 
@@ -392,6 +387,12 @@ def print_summary(s: dict) -> None:
         t.add_row("training", ", ".join(f"{k}={v}" for k, v in tc.items() if v is not None))
     if s["corpus"]:
         t.add_row("corpus", f"{s['corpus']['path']} ({s['corpus']['chars']:,} chars)")
+    for layer, sv in enumerate(s["recurrent_singular_values"]):
+        gates = ", ".join(f"{k} {v:.3f}" for k, v in sv.items() if k != "W_hh")
+        t.add_row(
+            f"sigma_max layer {layer}",
+            f"W_hh {sv['W_hh']:.3f}" + (f" (gate blocks: {gates})" if gates else ""),
+        )
     out.print(t)
 
 
@@ -431,3 +432,74 @@ def run_corpus_get(name: str, dest_dir: Path, url: str | None) -> Path:
         )
     err.print(f"{name}: sha256 ok, {path.stat().st_size:,} bytes")
     return path
+
+
+# --------------------------------------------------------------------------- bench
+def run_bench(
+    configs: list[str], *, batch_size, seq_len, seconds, bf16, reference, threads, as_json
+) -> None:
+    import json
+
+    from rich.table import Table
+
+    from charrnn import bench
+
+    setup_torch(threads)
+    parsed = []
+    for c in configs:
+        try:
+            layers, hidden = (int(x) for x in c.lower().split("x"))
+            parsed.append(bench.BenchConfig(layers, hidden, batch_size, seq_len))
+        except ValueError:
+            raise ConfigError(f"--config {c!r}: write LAYERSxHIDDEN, e.g. 2x512.") from None
+    if seconds <= 0:
+        raise ConfigError("--seconds must be positive.")
+    result = bench.run(
+        parsed,
+        seconds=seconds,
+        reference=reference,
+        precisions=("fp32", "bf16") if bf16 else ("fp32",),
+        progress=lambda msg: err.print(f"[dim]bench: {msg}[/]"),
+    )
+    if as_json:
+        print(json.dumps(result, indent=1))
+        return
+    t = Table(
+        title=f"training (fp32 matmul peak {result['matmul_peak_gflops']} GFLOP/s, "
+        f"{result['threads']} threads)",
+        title_justify="left",
+    )
+    for col in (
+        "config",
+        "charrnn chars/s",
+        "GFLOP/s",
+        "of peak",
+        "bf16 chars/s",
+        "plain loop chars/s",
+        "charrnn / plain",
+    ):
+        t.add_column(col, justify="right")
+    for r in result["train"]:
+        t.add_row(
+            r["config"],
+            f"{r['charrnn_fp32_chars_per_s']:,}",
+            f"{r['charrnn_fp32_gflops']}",
+            f"{r['charrnn_fp32_peak_fraction']:.0%}",
+            f"{r.get('charrnn_bf16_chars_per_s', 0):,}" if bf16 else "-",
+            f"{r.get('reference_chars_per_s', 0):,}" if reference else "-",
+            f"{r.get('ratio_vs_reference', 0):.2f}x" if reference else "-",
+        )
+    out.print(t)
+    s = Table(title="sampling", title_justify="left")
+    for col in ("model", "batch", "charrnn chars/s", "plain loop chars/s", "ratio"):
+        s.add_column(col, justify="right")
+    for r in result["sample"]:
+        s.add_row(
+            r["model"],
+            str(r["batch"]),
+            f"{r['charrnn_chars_per_s']:,}",
+            f"{r['plain_chars_per_s']:,}",
+            f"{r['ratio']:.1f}x",
+        )
+    out.print(s)
+    out.print(f"peak RSS {result['peak_rss_mb']} MB")

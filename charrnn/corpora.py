@@ -120,6 +120,17 @@ def build(name: str, dest: str | os.PathLike, max_bytes: int = 2_000_000) -> Pat
     return write_file(Path(dest), text.encode("utf-8"))
 
 
+def synthesize(kind: str, dest: str | os.PathLike, **options) -> Path:
+    """Writes a synthetic corpus (corpora/synth.py) to `dest`."""
+    from corpora import synth
+
+    try:
+        text = synth.generate(kind, **options)
+    except ValueError as e:
+        raise CharRNNError(f"{e}.") from None
+    return write_file(Path(dest), text.encode("utf-8"))
+
+
 def write_file(dest: Path, data: bytes) -> Path:
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -151,6 +151,11 @@ def encode_file(path: str | os.PathLike, vocab: Vocab, progress: Progress | None
 def build_vocab(counts: Counter, unit: str, max_vocab: int | None, min_count: int) -> Vocab:
     if unit == UNIT_BYTE:
         return Vocab.bytes()
+    if not any(n >= min_count for n in counts.values()):
+        raise DataError(
+            f"--min-count {min_count} leaves no character in the vocabulary (the most frequent "
+            f"one occurs {max(counts.values(), default=0)} times); lower it."
+        )
     return Vocab.from_counts(counts, max_vocab=max_vocab, min_count=min_count)
 
 

@@ -28,27 +28,24 @@ def eval_layout(n: int, seq_len: int, batch_size: int) -> Layout | None:
 
 @torch.inference_mode()
 def loss_sum(
-    model,
-    ids: np.ndarray,
-    seq_len: int = 128,
-    batch_size: int = 16,
-    device="cpu",
-    autocast=None,
-    rows: slice = slice(None),
+    model, ids: np.ndarray, seq_len: int = 128, batch_size: int = 16, device="cpu", share=None
 ) -> tuple[float, int]:
-    """(sum of per-character losses in nats, number of characters scored)."""
+    """(sum of per-character losses in nats, number of characters scored). `share(n)` picks
+    the streams this process scores (distributed evaluation); by default all of them."""
     layout = eval_layout(len(ids), seq_len, batch_size)
     if layout is None:
         return 0.0, 0
+    rows = share(layout.batch_size) if share else slice(None)
     was_training = model.training
     model.eval()
     total = torch.zeros((), dtype=torch.float64, device=device)
     count, state = 0, None
     for w in range(layout.num_windows):
         x, y = window(ids, layout, w, rows)
+        if x.size == 0:
+            break  # this rank has no stream to score
         x, y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
-        with autocast() if autocast else _null():
-            logits, state = model(x, state)
+        logits, state = model(x, state)
         loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten(), reduction="sum")
         total += loss.double()
         count += y.numel()
@@ -61,9 +58,21 @@ def mean_loss(model, ids: np.ndarray, **kwargs) -> float:
     return total / count if count else float("nan")
 
 
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+@torch.inference_mode()
+def char_losses(model, ids: np.ndarray, window_len: int = 1024):
+    """(bits (T,), probs (T, V)): the loss on each character in bits (0 for the first, which
+    has no context) and the next-character distribution after each one; batch 1, state carried."""
+    model.eval()
+    device = next(model.parameters()).device
+    x_all = torch.as_tensor(np.asarray(ids, dtype=np.int64), device=device)
+    bits = torch.zeros(len(ids), dtype=torch.float64)
+    probs, state = [], None
+    for start in range(0, len(ids), window_len):
+        logits, state = model(x_all[start : start + window_len].unsqueeze(0), state)
+        logp = torch.log_softmax(logits[0].float(), dim=-1)  # (W, V)
+        probs.append(logp.exp().cpu())
+        nxt = x_all[start + 1 : start + window_len + 1]
+        bits[start + 1 : start + 1 + len(nxt)] = (
+            -logp[: len(nxt)].gather(1, nxt[:, None])[:, 0].double().cpu() / LN2
+        )
+    return bits.numpy(), torch.cat(probs).numpy()

@@ -70,9 +70,20 @@ def next_ids(
     return torch.multinomial(probs, 1, generator=generator).squeeze(1)
 
 
-@torch.inference_mode()
 def generate(model: CharRNN, vocab: Vocab, cfg: SampleConfig) -> Iterator[list[int]]:
-    """Yields, for each new position, the list of `num_samples` ids drawn there."""
+    """Yields, for each new position, the list of `num_samples` ids drawn there. On the CPU the
+    step runs in numpy (fastsample.py, ~10x faster at batch 1); elsewhere in torch."""
+    prime = prime_ids(vocab, cfg.prime)
+    if next(model.parameters()).device.type == "cpu":
+        from charrnn.fastsample import generate_cpu
+
+        return generate_cpu(model, prime, cfg, vocab.unk_id)
+    return generate_torch(model, vocab, cfg)
+
+
+@torch.inference_mode()
+def generate_torch(model: CharRNN, vocab: Vocab, cfg: SampleConfig) -> Iterator[list[int]]:
+    """The plain loop: one model call per character, state carried (any device)."""
     device = next(model.parameters()).device
     generator = torch.Generator(device=device)
     generator.manual_seed(cfg.seed if cfg.seed is not None else torch.seed())

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -32,7 +33,8 @@ from charrnn.model import CharRNN, ModelConfig, detach_state
 from charrnn.runtime import Runtime
 
 METRICS = "metrics.jsonl"
-MAX_BAD_STEPS = 5  # non-finite losses in a row before the run stops
+MAX_BAD_STEPS = 5
+VAL_EXCERPT_CHARS = 4000  # non-finite losses in a row before the run stops
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,11 @@ class TrainConfig:
                 raise ConfigError(f"--{name} is out of range; see charrnn train --help.")
         if self.val_frac + self.test_frac >= 0.9:
             raise ConfigError("--val-frac plus --test-frac must leave at least 10% for training.")
-        if self.epochs is not None and self.epochs <= 0:
-            raise ConfigError("--epochs must be positive.")
+        if self.epochs is not None and not (0 < self.epochs < math.inf):
+            raise ConfigError("--epochs must be a positive number.")
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError("--max-steps must be at least 1.")
-        if self.time_limit is not None and self.time_limit <= 0:
+        if self.time_limit is not None and not (0 < self.time_limit < math.inf):
             raise ConfigError("--time must be positive.")
         if self.epochs is None and self.max_steps is None and self.time_limit is None:
             raise ConfigError("give a stopping rule: --epochs, --max-steps or --time.")
@@ -158,197 +160,252 @@ def train(
     on_event: Callable[[dict], None] = lambda record: None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> TrainResult:
-    rt = runtime or Runtime()
-    out_dir = Path(out_dir)
-    train_ids, val_ids, test_ids = split(corpus.ids, cfg.val_frac, cfg.test_frac)
-    layout = Layout(len(train_ids), cfg.batch_size, cfg.seq_len)
-    if layout.stream_len < 1:
-        raise DataError(
-            f"{corpus.path}: the training split has {len(train_ids)} characters, too few for "
-            f"{cfg.batch_size} streams; use a smaller --batch-size or a longer text."
-        )
-    torch.manual_seed(cfg.seed)
-    model = CharRNN(model_config).to(rt.device)
-    optimizer = make_optimizer(model, cfg)
-    pos, state = Position(), None
+    run = _Run(cfg, model_config, corpus, Path(out_dir), runtime or Runtime(), on_event)
     if resume_from is not None:
-        pos, state = _restore(resume_from, model, optimizer, corpus, rt)
-    model = rt.wrap(model)
-    rows = rt.rows(cfg.batch_size)
-    metrics = MetricsFile(out_dir / METRICS, rt.is_main, keep_until=pos.step)
+        run.restore(resume_from)
+    return run.loop(should_stop)
 
-    def emit(record: dict) -> None:
-        metrics.write(record)
-        if rt.is_main:
-            on_event(record)
 
-    def save(name: str, full: bool) -> None:
-        meta = _meta(cfg, corpus, pos)
-        extra = _training_tensors(optimizer, state) if full else {}
-        if rt.is_main:
-            checkpoint.save(out_dir / name, rt.unwrap(model), corpus.vocab, meta, extra)
+class _Run:
+    """One training run's state and its steps; `loop` reads top to bottom."""
 
-    def evaluate() -> float:
-        total, count = loss_sum(
-            model,
-            val_ids,
-            seq_len=cfg.seq_len,
-            batch_size=cfg.eval_batch_size,
-            device=rt.device,
-            autocast=rt.autocast,
+    def __init__(self, cfg, model_config, corpus, out_dir, rt: Runtime, on_event):
+        self.cfg, self.corpus, self.out_dir, self.rt = cfg, corpus, out_dir, rt
+        self.train_ids, self.val_ids, self.test_ids = split(corpus.ids, cfg.val_frac, cfg.test_frac)
+        self.layout = Layout(len(self.train_ids), cfg.batch_size, cfg.seq_len)
+        if self.layout.stream_len < 1:
+            raise DataError(
+                f"{corpus.path}: the training split has {len(self.train_ids)} characters, too "
+                f"few for {cfg.batch_size} streams; use a smaller --batch-size or a longer text."
+            )
+        self.rows = rt.rows(cfg.batch_size)
+        torch.manual_seed(cfg.seed)
+        self.model = CharRNN(model_config).to(rt.device)
+        self.optimizer = make_optimizer(self.model, cfg)
+        self.pos, self.state, self.resumed = Position(), None, False
+        self.on_event = on_event
+        self.val_excerpt = corpus.vocab.decode(np.asarray(self.val_ids[:VAL_EXCERPT_CHARS]))
+        self.stats = _WindowStats()
+        self.best_weights = None
+
+    def restore(self, ckpt) -> None:
+        self.pos, self.state = _restore(
+            ckpt, self.model, self.optimizer, self.corpus, self.rt, self.rows, self.cfg.batch_size
         )
-        return total / count if count else float("nan")
+        self.resumed = True
 
-    emit(
-        {
-            "kind": "start",
-            "step": pos.step,
-            "epoch": pos.epoch,
-            "steps_per_epoch": layout.num_windows,
-            "chars_per_epoch": layout.chars_per_epoch,
-            "params": model_config.num_params(),
-            "train_chars": len(train_ids),
-            "val_chars": len(val_ids),
-            "test_chars": len(test_ids),
-            "config": cfg.to_dict(),
-            "model_config": model_config.to_dict(),
-            "resumed": resume_from is not None,
-        }
-    )
-    stopped_by, window_stats = "limit", _WindowStats()
-    model.train()
-    while progress_of(cfg, pos, layout.chars_per_epoch) < 1.0:
-        if should_stop():
-            stopped_by = "signal"
-            break
-        t0 = time.perf_counter()
-        if pos.window == 0:
-            state = None  # each epoch starts the streams again from a zero state
-        x, y = window(train_ids, layout, pos.window, rows)
-        x, y = torch.from_numpy(x).to(rt.device), torch.from_numpy(y).to(rt.device)
-        lr = lr_at(cfg, pos.step, progress_of(cfg, pos, layout.chars_per_epoch))
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        with rt.autocast():
-            logits, new_state = model(x, state)  # (B, T, V)
-            loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten())
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip, foreach=True)
-        loss_value, norm_value = float(loss.detach()), float(grad_norm)  # one sync per step
-        if math.isfinite(loss_value) and math.isfinite(norm_value):
-            optimizer.step()
-            state = detach_state(new_state)
-            pos.bad_steps = 0
-        else:  # skip the update; keep the previous weights and state
-            pos.bad_steps += 1
-            emit(
+    def emit(self, record: dict) -> None:
+        self.metrics.write(record)
+        if self.rt.is_main:
+            self.on_event(record)
+
+    def progress(self) -> float:
+        return progress_of(self.cfg, self.pos, self.layout.chars_per_epoch)
+
+    def loop(self, should_stop) -> TrainResult:
+        cfg, pos = self.cfg, self.pos
+        self.metrics = MetricsFile(self.out_dir / METRICS, self.rt.is_main, keep_until=pos.step)
+        self.emit(self._start_record())
+        self.ddp_model = self.rt.wrap(self.model)
+        self.ddp_model.train()
+        stop, last_seconds = False, 0.0
+        while self.progress() < 1.0 and not stop:
+            t0 = time.perf_counter()
+            stop = self.step(should_stop(), last_seconds)
+            last_seconds = time.perf_counter() - t0
+            if pos.step % cfg.log_every == 0:
+                self.emit(self._train_record())
+            if pos.step % cfg.eval_every == 0 and not stop:
+                self.eval_and_save()
+        pos.train_seconds += last_seconds if self.rt.world_size == 1 else 0.0
+        if self.stats.steps:
+            self.emit(self._train_record())
+        if stop:
+            self.save(checkpoint.LATEST, full=True)
+            self.emit(
                 {
-                    "kind": "nonfinite",
+                    "kind": "checkpoint",
                     "step": pos.step,
-                    "loss": loss_value,
-                    "grad_norm": norm_value,
-                    "in_a_row": pos.bad_steps,
+                    "reason": "interrupted",
+                    "path": str(self.out_dir / checkpoint.LATEST),
                 }
             )
-            if pos.bad_steps >= MAX_BAD_STEPS:
-                raise DataError(
-                    f"training diverged: {pos.bad_steps} non-finite losses in a row at step "
-                    f"{pos.step}; lower --lr or --grad-clip. {out_dir / checkpoint.LATEST} holds "
-                    f"the last good state."
-                )
+            return TrainResult(pos, self.out_dir, "signal")
+        if not pos.history or pos.history[-1]["step"] != pos.step:
+            self.eval_and_save()
+        test_loss = self.test()
+        self.emit(
+            {
+                "kind": "done",
+                "step": pos.step,
+                "best_val_loss": pos.best_val_loss,
+                "train_seconds": round(pos.train_seconds, 3),
+                **(
+                    {"ranks_agree": self.rt.weights_agree(self.model)}
+                    if self.rt.world_size > 1
+                    else {}
+                ),
+            }
+        )
+        return TrainResult(pos, self.out_dir, "limit", test_loss)
+
+    def step(self, stop_requested: bool, last_seconds: float) -> bool:
+        """One optimizer step on the next window; returns whether every rank should stop."""
+        cfg, pos, rt = self.cfg, self.pos, self.rt
+        if pos.window == 0:
+            self.state = None  # each epoch starts the streams again from a zero state
+        x, y = window(self.train_ids, self.layout, pos.window, self.rows)
+        x, y = torch.from_numpy(x).to(rt.device), torch.from_numpy(y).to(rt.device)
+        lr = lr_at(cfg, pos.step, self.progress())
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        with rt.autocast():
+            logits, new_state = self.ddp_model(x, self.state)  # (B, T, V)
+            loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten())
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(
+            self.model.parameters(), cfg.grad_clip, foreach=True
+        )
+        # One sync per step: the loss (mean over ranks), the norm, a stop request from any
+        # rank, and the previous step's time (so every rank follows the same time schedule).
+        loss_value, norm_value, stop, seconds = rt.agree(
+            loss.detach(), grad_norm, stop_requested, last_seconds
+        )
+        pos.train_seconds += seconds if rt.world_size > 1 else last_seconds
+        if math.isfinite(loss_value) and math.isfinite(norm_value):
+            self.optimizer.step()
+            self.state = detach_state(new_state)
+            pos.bad_steps = 0
+        else:  # skip the update; keep the previous weights and state
+            self._nonfinite(loss_value, norm_value)
         pos.step += 1
         pos.tokens += x.numel() * rt.world_size
         pos.window += 1
-        if pos.window >= layout.num_windows:
+        if pos.window >= self.layout.num_windows:
             pos.epoch, pos.window = pos.epoch + 1, 0
-        elapsed = time.perf_counter() - t0
-        pos.train_seconds += elapsed
-        window_stats.add(loss_value, norm_value, norm_value > cfg.grad_clip, x.numel(), elapsed)
-        if pos.step % cfg.log_every == 0:
-            emit(
-                {
-                    "kind": "train",
-                    "step": pos.step,
-                    "epoch": pos.epoch,
-                    "epoch_frac": round(pos.epoch + pos.window / layout.num_windows, 4),
-                    "lr": lr,
-                    **window_stats.flush(rt.world_size),
-                    "train_seconds": round(pos.train_seconds, 3),
-                    "progress": min(1.0, progress_of(cfg, pos, layout.chars_per_epoch)),
-                }
+        self.stats.add(
+            loss_value, norm_value, norm_value > cfg.grad_clip, x.numel(), last_seconds, lr
+        )
+        return stop
+
+    def _nonfinite(self, loss_value: float, norm_value: float) -> None:
+        pos = self.pos
+        pos.bad_steps += 1
+        self.emit(
+            {
+                "kind": "nonfinite",
+                "step": pos.step,
+                "loss": loss_value,
+                "grad_norm": norm_value,
+                "in_a_row": pos.bad_steps,
+            }
+        )
+        if pos.bad_steps >= MAX_BAD_STEPS:
+            raise DataError(
+                f"training diverged: {pos.bad_steps} non-finite losses in a row at step "
+                f"{pos.step}; lower --lr or --grad-clip. {self.out_dir / checkpoint.LATEST} "
+                f"holds the last good state."
             )
-        if pos.step % cfg.eval_every == 0:
-            _eval_and_save(evaluate, save, pos, emit)
-    if window_stats.steps:
-        emit(
-            {
-                "kind": "train",
-                "step": pos.step,
-                "epoch": pos.epoch,
-                "lr": lr,
-                **window_stats.flush(rt.world_size),
-                "train_seconds": round(pos.train_seconds, 3),
-                "progress": min(1.0, progress_of(cfg, pos, layout.chars_per_epoch)),
-            }
-        )
-    if stopped_by == "signal":
-        save(checkpoint.LATEST, full=True)
-        emit(
-            {
-                "kind": "checkpoint",
-                "step": pos.step,
-                "path": str(out_dir / checkpoint.LATEST),
-                "reason": "interrupted",
-            }
-        )
-        return TrainResult(pos, out_dir, stopped_by)
-    if not pos.history or pos.history[-1]["step"] != pos.step:
-        _eval_and_save(evaluate, save, pos, emit)
-    test_loss = None
-    if len(test_ids) > 1:
-        best = (
-            checkpoint.build_model(checkpoint.read(out_dir / checkpoint.BEST), rt.device)
-            if rt.is_main and (out_dir / checkpoint.BEST).exists()
-            else rt.unwrap(model)
-        )
+
+    # ------------------------------------------------------------------- evaluation, saving
+    def loss_on(self, ids, model=None) -> float:
+        """Mean loss in nats, in fp32 even when training under autocast (the figure runs are
+        compared by); each rank scores its share of the streams and the sums are reduced."""
         total, count = loss_sum(
-            best, test_ids, seq_len=cfg.seq_len, batch_size=cfg.eval_batch_size, device=rt.device
+            model or self.model,
+            ids,
+            seq_len=self.cfg.seq_len,
+            batch_size=self.cfg.eval_batch_size,
+            device=self.rt.device,
+            share=self.rt.share,
         )
-        test_loss = total / count
-        emit(
-            {"kind": "test", "step": pos.step, "test_loss": test_loss, "test_bpc": test_loss / LN2}
+        total, count = self.rt.sum_over_ranks(total, count)
+        return total / count if count else float("nan")
+
+    def eval_and_save(self) -> None:
+        pos = self.pos
+        val_loss = self.loss_on(self.val_ids)
+        improved = math.isfinite(val_loss) and (
+            pos.best_val_loss is None or val_loss < pos.best_val_loss
         )
-    emit(
-        {
-            "kind": "done",
+        if improved:
+            pos.best_val_loss = val_loss
+            self.best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        record = {
+            "kind": "val",
             "step": pos.step,
-            "best_val_loss": pos.best_val_loss,
+            "epoch": pos.epoch,
+            "val_loss": val_loss,
+            "val_bpc": val_loss / LN2,
+            "best": improved,
             "train_seconds": round(pos.train_seconds, 3),
         }
-    )
-    return TrainResult(pos, out_dir, stopped_by, test_loss)
+        pos.history.append({k: record[k] for k in ("step", "val_loss", "train_seconds")})
+        if improved:
+            self.save(checkpoint.BEST, full=False)
+        self.save(checkpoint.LATEST, full=True)
+        self.emit(record)
 
+    def save(self, name: str, full: bool) -> None:
+        """best.ckpt: weights (what sampling needs); latest.ckpt: everything resume needs.
+        Only rank 0 writes; the carried state is first gathered from every rank's streams."""
+        state = self.rt.gather_rows(self.state) if full else None
+        if self.rt.is_main:
+            extra = _training_tensors(self.optimizer, state) if full else {}
+            meta = _meta(self.cfg, self.corpus, self.pos, self.val_excerpt)
+            checkpoint.save(self.out_dir / name, self.model, self.corpus.vocab, meta, extra)
 
-def _eval_and_save(evaluate, save, pos: Position, emit) -> None:
-    val_loss = evaluate()
-    improved = pos.best_val_loss is None or val_loss < pos.best_val_loss
-    if improved and math.isfinite(val_loss):
-        pos.best_val_loss = val_loss
-    record = {
-        "kind": "val",
-        "step": pos.step,
-        "epoch": pos.epoch,
-        "val_loss": val_loss,
-        "val_bpc": val_loss / LN2,
-        "best": improved,
-        "train_seconds": round(pos.train_seconds, 3),
-    }
-    pos.history.append({k: record[k] for k in ("step", "val_loss", "train_seconds")})
-    if improved:
-        save(checkpoint.BEST, full=False)
-    save(checkpoint.LATEST, full=True)
-    emit(record)
+    def test(self) -> float | None:
+        """The test split, scored with the best weights (kept in memory on every rank)."""
+        if len(self.test_ids) < 2:
+            return None
+        best = self.model
+        if self.best_weights is not None:
+            best = CharRNN(self.model.config).to(self.rt.device)
+            best.load_state_dict(self.best_weights)
+        test_loss = self.loss_on(self.test_ids, best)
+        self.emit(
+            {
+                "kind": "test",
+                "step": self.pos.step,
+                "test_loss": test_loss,
+                "test_bpc": test_loss / LN2,
+            }
+        )
+        return test_loss
+
+    # ------------------------------------------------------------------- records
+    def _start_record(self) -> dict:
+        return {
+            "kind": "start",
+            "step": self.pos.step,
+            "epoch": self.pos.epoch,
+            "steps_per_epoch": self.layout.num_windows,
+            "chars_per_epoch": self.layout.chars_per_epoch,
+            "params": self.model.config.num_params(),
+            "train_chars": len(self.train_ids),
+            "val_chars": len(self.val_ids),
+            "test_chars": len(self.test_ids),
+            "config": self.cfg.to_dict(),
+            "model_config": self.model.config.to_dict(),
+            "world_size": self.rt.world_size,
+            "precision": self.rt.precision,
+            "device": str(self.rt.device),
+            "resumed": self.resumed,
+        }
+
+    def _train_record(self) -> dict:
+        pos = self.pos
+        return {
+            "kind": "train",
+            "step": pos.step,
+            "epoch": pos.epoch,
+            "epoch_frac": round(pos.epoch + pos.window / self.layout.num_windows, 4),
+            **self.stats.flush(self.rt.world_size),
+            "train_seconds": round(pos.train_seconds, 3),
+            "progress": min(1.0, self.progress()),
+        }
 
 
 class _WindowStats:
@@ -356,9 +413,10 @@ class _WindowStats:
 
     def __init__(self):
         self.steps = 0
-        self.loss = self.norm = self.clipped = self.chars = self.seconds = 0.0
+        self.loss = self.norm = self.clipped = self.chars = self.seconds = self.lr = 0.0
 
-    def add(self, loss, norm, clipped, chars, seconds):
+    def add(self, loss, norm, clipped, chars, seconds, lr):
+        self.lr = lr
         if math.isfinite(loss):
             self.steps += 1
             self.loss += loss
@@ -371,6 +429,7 @@ class _WindowStats:
         n = max(self.steps, 1)
         out = {
             "loss": self.loss / n,
+            "lr": self.lr,
             "grad_norm": self.norm / n,
             "clip_frac": self.clipped / n,
             "chars_per_s": self.chars * world_size / max(self.seconds, 1e-9),
@@ -396,7 +455,9 @@ class MetricsFile:
                         kept.append(line)
                 except json.JSONDecodeError:
                     continue  # a line cut short by a crash
-        path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        checkpoint.atomic_write_bytes(path, "".join(x + "\n" for x in kept).encode(), "metrics")
+        for stale in path.parent.glob(".*.tmp*"):  # temp files of writes a crash interrupted
+            stale.unlink(missing_ok=True)
 
     def write(self, record: dict) -> None:
         if self.enabled:
@@ -405,11 +466,12 @@ class MetricsFile:
 
 
 # --------------------------------------------------------------------------- checkpoint contents
-def _meta(cfg: TrainConfig, corpus: Corpus, pos: Position) -> dict:
+def _meta(cfg: TrainConfig, corpus: Corpus, pos: Position, val_excerpt: str) -> dict:
     return {
         "train_config": cfg.to_dict(),
         "position": asdict(pos),
         "corpus": {"path": corpus.path, "sha256": corpus.sha256, "chars": len(corpus)},
+        "val_excerpt": val_excerpt,  # so `charrnn report` can look for units without the corpus
     }
 
 
@@ -423,7 +485,7 @@ def _training_tensors(optimizer, state) -> dict:
     return tensors
 
 
-def _restore(ckpt, model, optimizer, corpus: Corpus, rt: Runtime):
+def _restore(ckpt, model, optimizer, corpus: Corpus, rt: Runtime, rows: slice, batch_size: int):
     """Loads a full checkpoint into a fresh model and optimizer; returns (position, state)."""
     if ckpt.vocab != corpus.vocab:
         raise CheckpointError(
@@ -449,11 +511,11 @@ def _restore(ckpt, model, optimizer, corpus: Corpus, rt: Runtime):
     torch.set_rng_state(ckpt.tensors["rng.torch"])
     p = ckpt.meta.get("position", {})
     pos = Position(**{k: v for k, v in p.items() if k in Position.__dataclass_fields__})
-    carried = ckpt.group("state")
-    state = tuple(carried[str(i)].to(rt.device) for i in range(len(carried))) or None
-    if ckpt.meta.get("corpus", {}).get("sha256") != corpus.sha256:
-        pos = replace(pos, epoch=pos.epoch + (pos.window > 0), window=0)  # new text: new epoch
+    carried = ckpt.group("state")  # (L, B, H) for all B streams, whatever the number of ranks
+    state = tuple(carried[str(i)][:, rows].to(rt.device) for i in range(len(carried))) or None
+    batch = ckpt.meta.get("train_config", {}).get("batch_size")
+    if ckpt.meta.get("corpus", {}).get("sha256") != corpus.sha256 or batch != batch_size:
+        # new text or another batch layout: continue from the start of the next epoch
+        pos = replace(pos, epoch=pos.epoch + (pos.window > 0), window=0)
         state = None
-    if state is not None and rt.world_size > 1:
-        state = None  # streams are re-partitioned across ranks
     return pos, state

@@ -54,3 +54,29 @@ def test_prime_with_unseen_characters_is_named(model_and_vocab):
 def test_bad_options(bad):
     with pytest.raises(ConfigError):
         SampleConfig(**bad)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_numpy_step_matches_the_torch_model(kind):
+    from charrnn.fastsample import NumpyRNN
+
+    torch.manual_seed(0)
+    model = CharRNN(
+        ModelConfig(vocab_size=7, model=kind, embed_size=5, hidden_size=12, num_layers=2)
+    ).eval()
+    with torch.no_grad():
+        logits, state = model(torch.tensor([[1, 2, 3]] * 2))
+        fast = NumpyRNN(model)
+        fast.load_state(state)
+        for step_ids in ([4, 0], [6, 6], [2, 5]):
+            logits, state = model(torch.tensor(step_ids)[:, None], state)
+            mine = fast.step(__import__("numpy").array(step_ids))
+            torch.testing.assert_close(torch.from_numpy(mine), logits[:, -1], atol=1e-5, rtol=1e-5)
+
+
+def test_greedy_output_is_the_same_on_both_paths(model_and_vocab):
+    from charrnn.sample import generate_torch
+
+    model, vocab = model_and_vocab
+    cfg = SampleConfig(length=60, argmax=True, prime="abc\n")
+    assert list(generate(model, vocab, cfg)) == list(generate_torch(model, vocab, cfg))

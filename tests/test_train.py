@@ -80,7 +80,7 @@ def test_resume_continues_the_identical_loss_curve(corpus, tmp_path, kind):
         on_event=part.append,
         should_stop=stop,
     )
-    assert first.stopped_by == "signal" and first.position.step == 20
+    assert first.stopped_by == "signal" and first.position.step == 21  # finishes its step
     ckpt = checkpoint.read(
         tmp_path / "part" / "latest.ckpt", groups=("model", "optim", "state", "rng")
     )
@@ -160,3 +160,32 @@ def test_nonfinite_loss_skips_steps_then_stops(corpus, tmp_path, monkeypatch):
             on_event=records.append,
         )
     assert [r["in_a_row"] for r in records if r["kind"] == "nonfinite"] == [1, 2, 3, 4, 5]
+
+
+def test_recorded_grad_norm_is_the_norm_before_clipping(corpus, tmp_path):
+    from charrnn.data import Layout, split, window
+    from charrnn.model import CharRNN
+
+    records = []
+    cfg = TrainConfig(max_steps=1, grad_clip=0.01, **TINY)
+    train(cfg, _model(corpus), corpus, tmp_path, on_event=records.append)
+    recorded = next(r for r in records if r["kind"] == "train")
+    torch.manual_seed(cfg.seed)  # the same initial weights and first window as the run
+    model = CharRNN(_model(corpus))
+    train_ids = split(corpus.ids, cfg.val_frac, cfg.test_frac)[0]
+    x, y = window(train_ids, Layout(len(train_ids), cfg.batch_size, cfg.seq_len), 0)
+    logits, _ = model(torch.from_numpy(x))
+    torch.nn.functional.cross_entropy(
+        logits.flatten(0, 1), torch.from_numpy(y).flatten()
+    ).backward()
+    expected = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    assert recorded["grad_norm"] == pytest.approx(float(expected), rel=1e-5)
+    assert recorded["clip_frac"] == 1.0
+
+
+@pytest.mark.parametrize("clip,expected", [(1e9, 0.0), (1e-6, 1.0)])
+def test_clip_fraction(corpus, tmp_path, clip, expected):
+    records = []
+    cfg = TrainConfig(max_steps=10, grad_clip=clip, **{**TINY, "log_every": 10})
+    train(cfg, _model(corpus), corpus, tmp_path, on_event=records.append)
+    assert next(r for r in records if r["kind"] == "train")["clip_frac"] == expected

@@ -1,0 +1,228 @@
+"""`charrnn bench`: throughput figures measured side by side in one run on this machine.
+
+- fp32 matrix-multiply peak (GFLOP/s), the ceiling the training figures are compared with;
+- training chars/s of charrnn's own loop (train.train, the code `charrnn train` runs) and of a
+  plain PyTorch loop written the way a competent user would (Embedding -> nn.LSTM -> Linear,
+  AdamW, clip, carried state: the loop of ../shared/bench/ref_lstm.py), same config;
+- model FLOP/s = chars/s x 3 x forward FLOPs per char, and its fraction of the peak;
+- sampling chars/s at batch 1 and 32: charrnn's numpy step vs a plain nn.LSTM-per-character loop;
+- peak resident memory of the process.
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from charrnn import data
+from charrnn.model import CharRNN, ModelConfig
+from charrnn.runtime import Runtime
+from charrnn.sample import SampleConfig
+from charrnn.train import TrainConfig, train
+from charrnn.vocab import Vocab
+
+VOCAB = 65  # tinyshakespeare's alphabet size
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    num_layers: int
+    hidden_size: int
+    batch_size: int = 64
+    seq_len: int = 128
+    embed_size: int = 64
+    model: str = "lstm"
+
+    @property
+    def name(self) -> str:
+        return (
+            f"{self.num_layers}x{self.hidden_size} {self.model} B{self.batch_size} T{self.seq_len}"
+        )
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(
+            vocab_size=VOCAB,
+            model=self.model,
+            embed_size=self.embed_size,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+        )
+
+
+def forward_flops_per_char(cfg: ModelConfig) -> int:
+    """Multiply-adds x 2 of the matrix products for one character (embedding lookup is free)."""
+    g, h = cfg.gates, cfg.hidden_size
+    rnn = sum(2 * g * h * ((cfg.embed_size if i == 0 else h) + h) for i in range(cfg.num_layers))
+    return rnn + 2 * h * cfg.vocab_size
+
+
+def matmul_peak(seconds: float = 2.0, n: int = 1024) -> float:
+    """fp32 GFLOP/s of a square matrix multiply, the best of repeated timings."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    best, end = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        t0 = time.perf_counter()
+        for _ in range(4):
+            torch.mm(a, b)
+        best = max(best, 4 * 2 * n**3 / (time.perf_counter() - t0))
+    return best / 1e9
+
+
+def synthetic_corpus(n: int, seed: int = 0) -> data.Corpus:
+    ids = np.random.default_rng(seed).integers(0, VOCAB, n).astype(np.uint8)
+    vocab = Vocab("".join(chr(33 + i) for i in range(VOCAB)))
+    return data.Corpus("<synthetic>", "0" * 64, vocab, ids, {})
+
+
+def charrnn_train_rate(bc: BenchConfig, seconds: float, precision: str = "fp32") -> float:
+    """chars/s of train.train itself (warm-up steps excluded)."""
+    corpus = synthetic_corpus(4_000_000)
+    records = []
+    cfg = TrainConfig(
+        seq_len=bc.seq_len,
+        batch_size=bc.batch_size,
+        time_limit=seconds,
+        eval_every=10**9,
+        log_every=5,
+        val_frac=0.001,
+        test_frac=0.0,
+    )
+    with tempfile.TemporaryDirectory() as out:
+        train(
+            cfg,
+            bc.model_config(),
+            corpus,
+            out,
+            runtime=Runtime(precision=precision),
+            on_event=records.append,
+        )
+    rates = [r["chars_per_s"] for r in records if r["kind"] == "train"][1:]
+    return float(np.median(rates)) if rates else float("nan")
+
+
+class PlainLSTM(nn.Module):
+    def __init__(self, bc: BenchConfig):
+        super().__init__()
+        self.emb = nn.Embedding(VOCAB, bc.embed_size)
+        self.lstm = nn.LSTM(bc.embed_size, bc.hidden_size, bc.num_layers, batch_first=True)
+        self.head = nn.Linear(bc.hidden_size, VOCAB)
+
+    def forward(self, x, state=None):
+        out, state = self.lstm(self.emb(x), state)
+        return self.head(out), state
+
+
+def reference_train_rate(bc: BenchConfig, seconds: float) -> float:
+    """chars/s of the plain loop (as in ../shared/bench/ref_lstm.py), warm-up excluded."""
+    torch.manual_seed(0)
+    model = PlainLSTM(bc)
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.01)
+    ids = torch.randint(0, VOCAB, (bc.batch_size, 200 * bc.seq_len + 1))
+    pos, state, seen, spent, step = 0, None, 0, 0.0, 0
+    while spent < seconds:
+        t0 = time.perf_counter()
+        if pos + bc.seq_len + 1 > ids.size(1):
+            pos, state = 0, None
+        x, y = ids[:, pos : pos + bc.seq_len], ids[:, pos + 1 : pos + 1 + bc.seq_len]
+        pos += bc.seq_len
+        if state is not None:
+            state = tuple(s.detach() for s in state)
+        logits, state = model(x, state)
+        loss = F.cross_entropy(logits.reshape(-1, VOCAB), y.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        loss.item()  # the plain loop logs its loss every step
+        step += 1
+        if step > 3:  # warm-up excluded, as for charrnn
+            spent += time.perf_counter() - t0
+            seen += x.numel()
+    return seen / spent
+
+
+@torch.inference_mode()
+def plain_sample_rate(model: CharRNN, batch: int, length: int) -> float:
+    """One nn.LSTM call per character, multinomial draw, carried state."""
+    x = torch.zeros(batch, 1, dtype=torch.long)
+    state = None
+    t0 = time.perf_counter()
+    for _ in range(length):
+        logits, state = model(x, state)
+        x = torch.multinomial(torch.softmax(logits[:, -1] / 0.8, -1), 1)
+    return batch * length / (time.perf_counter() - t0)
+
+
+def charrnn_sample_rate(model: CharRNN, batch: int, length: int) -> float:
+    from charrnn.fastsample import generate_cpu
+
+    cfg = SampleConfig(length=length, num_samples=batch, seed=0)
+    t0 = time.perf_counter()
+    for _ in generate_cpu(model, [0], cfg, None):
+        pass
+    return batch * length / (time.perf_counter() - t0)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def run(
+    configs: list[BenchConfig],
+    seconds: float = 10.0,
+    reference: bool = True,
+    precisions=("fp32",),
+    sample_model: BenchConfig | None = None,
+    sample_length: int = 2000,
+    progress=lambda msg: None,
+) -> dict:
+    progress("fp32 matmul peak")
+    peak = matmul_peak()
+    result = {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "matmul_peak_gflops": round(peak, 1),
+        "train": [],
+        "sample": [],
+    }
+    for bc in configs:
+        flops = 3 * forward_flops_per_char(bc.model_config())
+        row = {"config": bc.name, "train_flops_per_char": flops}
+        for precision in precisions:
+            progress(f"{bc.name}: charrnn train loop, {precision}")
+            rate = charrnn_train_rate(bc, seconds, precision)
+            row[f"charrnn_{precision}_chars_per_s"] = round(rate)
+            row[f"charrnn_{precision}_gflops"] = round(rate * flops / 1e9, 1)
+            row[f"charrnn_{precision}_peak_fraction"] = round(rate * flops / 1e9 / peak, 3)
+        if reference:
+            progress(f"{bc.name}: plain PyTorch loop")
+            ref = reference_train_rate(bc, seconds)
+            row["reference_chars_per_s"] = round(ref)
+            row["ratio_vs_reference"] = round(row["charrnn_fp32_chars_per_s"] / ref, 3)
+        result["train"].append(row)
+    sm = sample_model or BenchConfig(2, 256)
+    torch.manual_seed(0)
+    model = CharRNN(sm.model_config()).eval()
+    for batch in (1, 32):
+        progress(f"sampling {sm.num_layers}x{sm.hidden_size} at batch {batch}")
+        length = sample_length if batch == 1 else sample_length // 4
+        plain = plain_sample_rate(model, batch, max(200, length // 4))
+        ours = charrnn_sample_rate(model, batch, length)
+        result["sample"].append(
+            {
+                "model": f"{sm.num_layers}x{sm.hidden_size} {sm.model}",
+                "batch": batch,
+                "charrnn_chars_per_s": round(ours),
+                "plain_chars_per_s": round(plain),
+                "ratio": round(ours / plain, 2),
+            }
+        )
+    result["peak_rss_mb"] = round(peak_rss_mb())
+    return result

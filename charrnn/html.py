@@ -1,0 +1,246 @@
+"""Self-contained HTML pages (no network, no CDN): the activation viewer (`inspect --html`), the
+surprise view (`eval --html`) and pieces of the run report.
+
+Numbers travel as base64 uint8 codes inside one `<script type="application/json">` block (about
+one byte per character per unit), decoded lazily per layer and quantity by static/viewer.js.
+Corpus text reaches the page only inside that JSON, with `<`, `>` and `&` escaped, and the
+script inserts it with textContent: a corpus containing `<script>` shows it, never runs it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from importlib import resources
+
+import numpy as np
+
+LABELS = {
+    "h": "hidden h",
+    "c": "cell c",
+    "i": "input gate i",
+    "f": "forget gate f",
+    "g": "candidate g",
+    "o": "output gate o",
+    "r": "reset gate r",
+    "z": "update gate z",
+    "n": "candidate n",
+}
+KINDS = {
+    "h": "tanh",
+    "g": "tanh",
+    "n": "tanh",
+    "c": "cell",
+    "i": "gate",
+    "f": "gate",
+    "o": "gate",
+    "r": "gate",
+    "z": "gate",
+}
+GATE_COLORS = {"i": "#1f77b4", "f": "#d62728", "o": "#2ca02c", "r": "#9467bd", "z": "#ff7f0e"}
+
+
+def esc(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def quantize(a: np.ndarray, kind: str) -> tuple[str, list]:
+    """(T, H) values of one layer -> (base64 of uint8 codes, unit-major, per-unit scales).
+    Code 0..255 stands for -scale..+scale; scale is 1 except for cell states (max |c|)."""
+    scales = np.maximum(np.abs(a).max(axis=0), 1e-6) if kind == "cell" else np.ones(a.shape[1])
+    codes = np.clip(np.rint((a / scales + 1) * 127.5), 0, 255).astype(np.uint8)
+    return b64(np.ascontiguousarray(codes.T).tobytes()), [round(float(s), 5) for s in scales]
+
+
+def top5(probs: np.ndarray) -> dict:
+    """(T, V) next-character distributions -> the 5 best ids (uint16) and probabilities (uint8)."""
+    k = min(5, probs.shape[1])
+    ids = np.argsort(-probs, axis=1)[:, :5]
+    if k < 5:
+        ids = np.pad(ids, ((0, 0), (0, 5 - k)), mode="edge")
+    p = np.take_along_axis(probs, ids, axis=1)
+    return {
+        "ids": b64(ids.astype("<u2").tobytes()),
+        "p": b64(np.rint(p * 255).clip(0, 255).astype(np.uint8).tobytes()),
+    }
+
+
+def page(title: str, body: str, data: dict | None = None) -> str:
+    css = resources.files("charrnn").joinpath("static/viewer.css").read_text("utf-8")
+    script = ""
+    if data is not None:
+        js = resources.files("charrnn").joinpath("static/viewer.js").read_text("utf-8")
+        payload = (
+            json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+            .replace("<", "\\u003c")
+            .replace(">", "\\u003e")
+            .replace("&", "\\u0026")
+        )
+        script = (
+            f'<script type="application/json" id="charrnn-data">{payload}</script>\n'
+            f"<script>{js}</script>"
+        )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{css}</style></head>\n<body>\n{body}\n"
+        f'<div id="tip"></div>\n{script}\n</body></html>\n'
+    )
+
+
+def symbols(vocab) -> list[str]:
+    return [vocab.id_to_symbol(i) for i in range(vocab.size)]
+
+
+# --------------------------------------------------------------------------- activation viewer
+def activation_page(
+    *,
+    title: str,
+    text: str,
+    vocab,
+    arrays: dict,
+    probs: np.ndarray,
+    layers: list[int],
+    units: list[int],
+    ranking: dict | None = None,
+    saturation_svg: str = "",
+    subtitle: str = "",
+    extra: str = "",
+) -> str:
+    quantities = {}
+    for q, a in arrays.items():  # a: (L, T, H)
+        encoded = [quantize(a[i], KINDS[q]) for i in range(a.shape[0])]
+        quantities[q] = {
+            "label": LABELS[q],
+            "kind": KINDS[q],
+            "b64": [e[0] for e in encoded],
+            "scales": [e[1] for e in encoded],
+        }
+    initial = {}
+    if ranking:
+        best = next((s for scores in ranking.values() for s in scores[:1]), None)
+        if best is not None and best.quantity in arrays and best.unit in units:
+            initial = {
+                "layer": layers.index(best.layer),
+                "quantity": best.quantity,
+                "unit": units.index(best.unit),
+            }
+    data = {
+        "mode": "activations",
+        "text": text,
+        "symbols": symbols(vocab),
+        "layers": layers,
+        "units": units,
+        "quantities": quantities,
+        "top5": top5(probs),
+        "initial": initial,
+    }
+    controls = (
+        '<div id="controls"><label>layer <select id="layer"></select></label>'
+        '<label>quantity <select id="quantity"></select></label>'
+        '<label>unit <button id="prev" title="previous unit (←)">◀</button>'
+        '<input id="unit" type="number" min="0" value="0">'
+        '<button id="next" title="next unit (→)">▶</button></label>'
+        '<span id="selection"></span>'
+        '<span id="legend">-1 <span class="bar" style="background:linear-gradient(90deg,'
+        'rgb(255,80,55),#fff,rgb(55,80,255))"></span> +1 (gates: 0 … 1)</span></div>'
+    )
+    body = (
+        f"<h1>{esc(title)}</h1><div class='sub'>{esc(subtitle)}</div>{controls}"
+        f"<div id='text'></div>"
+    )
+    if ranking:
+        body += "<h2>Units that follow text features</h2>" + ranking_tables(ranking, units)
+    if saturation_svg:
+        body += (
+            "<h2>Gate saturation</h2><div class='sub'>Each dot is a unit: the fraction of "
+            "characters its gate is below 0.1 (left-saturated, x) and above 0.9 "
+            "(right-saturated, y).</div>" + saturation_svg
+        )
+    return page(title, body + extra, data)
+
+
+def ranking_tables(ranking: dict, units: list[int] | None = None) -> str:
+    from charrnn.features import BUILTIN
+
+    out = []
+    for feature, scores in ranking.items():
+        rows = "".join(
+            f"<tr class='pick' data-layer='{s.layer}' data-unit='{s.unit}' "
+            f"data-quantity='{esc(s.quantity)}'><td>{s.layer}</td><td>{s.unit}</td>"
+            f"<td>{esc(s.quantity)}</td><td>{s.r:+.3f}</td><td>{s.accuracy:.1%}</td>"
+            f"<td>{s.base_rate:.1%}</td></tr>"
+            for s in scores
+            if units is None or s.unit in units
+        )
+        name = BUILTIN.get(feature, feature)
+        out.append(
+            f"<h3>{esc(name)}</h3><table class='rank'><tr><th>layer</th><th>unit</th>"
+            f"<th>quantity</th><th>r</th><th>threshold accuracy</th><th>feature on</th>"
+            f"</tr>{rows}</table>"
+        )
+    return "".join(out)
+
+
+def saturation_svg(stats: dict, size: int = 220) -> str:
+    """Figure 3 of Karpathy et al. (2015): one scatter per layer, a dot per unit and gate."""
+    if not stats:
+        return ""
+    layers = next(iter(stats.values()))[0].shape[0]
+    plots = []
+    for layer in range(layers):
+        m, s = 28, size - 40
+        dots = []
+        for gate, (left, right) in stats.items():
+            for x, y in zip(left[layer], right[layer], strict=True):
+                dots.append(
+                    f"<circle cx='{m + x * s:.1f}' cy='{10 + (1 - y) * s:.1f}' r='2.2' "
+                    f"fill='{GATE_COLORS.get(gate, '#555')}' fill-opacity='0.55'/>"
+                )
+        legend = "".join(
+            f"<text x='{m + 8 + 28 * k}' y='{size - 2}' font-size='10' "
+            f"fill='{GATE_COLORS.get(g, '#555')}'>{esc(g)}</text>"
+            for k, g in enumerate(stats)
+        )
+        plots.append(
+            f"<svg width='{size}' height='{size + 10}' "
+            f"class='saturation'><rect x='{m}' y='10' width='{s}' height='{s}' fill='none' "
+            f"stroke='#999'/><line x1='{m}' y1='{10 + s}' x2='{m + s}' y2='10' stroke='#ddd'/>"
+            f"{''.join(dots)}<text x='{m}' y='{size - 14}' font-size='10'>left-saturated →"
+            f"</text><text x='10' y='{10 + s}' font-size='10' transform='rotate(-90 10 "
+            f"{10 + s})'>right-saturated →</text><text x='{m + s - 40}' y='22' font-size='11'>"
+            f"layer {layer}</text>{legend}</svg>"
+        )
+    return "<div>" + "".join(plots) + "</div>"
+
+
+# --------------------------------------------------------------------------- surprise view
+def surprise_page(
+    *, title: str, text: str, vocab, bits: np.ndarray, probs: np.ndarray, subtitle: str = ""
+) -> str:
+    """bits[t]: the loss on character t; probs[t]: the distribution after reading character t
+    (so the guesses for character t are probs[t - 1])."""
+    top = max(float(np.percentile(bits, 99.5)) if len(bits) else 1.0, 1e-3)
+    codes = np.rint(np.clip(bits / top, 0, 1) * 255).astype(np.uint8)
+    data = {
+        "mode": "surprise",
+        "text": text,
+        "symbols": symbols(vocab),
+        "top5": top5(probs),
+        "surprise": {"b64": b64(codes.tobytes()), "max": top},
+    }
+    legend = (
+        f"<div id='controls'><span id='selection'></span><span id='legend'>0 bits "
+        f"<span class='bar' style='background:linear-gradient(90deg,#fff,rgb(255,55,40))'>"
+        f"</span> ≥ {top:.1f} bits</span></div>"
+    )
+    return page(
+        title,
+        f"<h1>{esc(title)}</h1><div class='sub'>{esc(subtitle)}</div>{legend}<div id='text'></div>",
+        data,
+    )

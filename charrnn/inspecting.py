@@ -1,0 +1,382 @@
+"""What `charrnn inspect` and `charrnn eval --html` do: run text through a checkpoint and show
+what its units track — activation dumps, unit search tables, span matching, gate saturation, and
+the HTML viewers. Like commands.py, it may print (results on stdout, notes on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from rich.table import Table
+from rich.text import Text
+
+from charrnn import activations, checkpoint, dumps, features, html, unitsearch
+from charrnn.commands import encode_for, read_text
+from charrnn.errors import ConfigError, DataError
+from charrnn.ui import err, out
+
+HTML_BYTES_BUDGET = 64 << 20  # activation codes embedded in one page
+ALL = "all"
+
+
+def _check_indices(values, limit: int, option: str):
+    if not values:
+        return None
+    bad = [v for v in values if not 0 <= v < limit]
+    if bad:
+        raise ConfigError(f"{option} {bad[0]} is out of range: valid values are 0 to {limit - 1}.")
+    return sorted(set(values))
+
+
+def parse_span(text: str, length: int) -> tuple[int, int]:
+    try:
+        a, b = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise ConfigError(f"--match {text!r}: write START:END, e.g. 120:135.") from None
+    if not 0 <= a < b <= length:
+        raise ConfigError(f"--match {text}: need 0 <= START < END <= {length} (the text length).")
+    return a, b
+
+
+def feature_names(find: list[str]) -> list[str]:
+    names = []
+    for f in find:
+        names += list(features.BUILTIN) if f == ALL else [f]
+    try:
+        return list(dict.fromkeys(features.canonical(n) for n in names))
+    except features.FeatureError as e:
+        raise ConfigError(str(e)) from None
+
+
+def run(
+    ckpt,
+    source,
+    *,
+    out_path,
+    html_path,
+    find,
+    match,
+    threshold,
+    saturation,
+    as_json,
+    layers,
+    units,
+    quantities,
+    max_chars,
+    top,
+    grad_flow=False,
+    horizon=50,
+    windows=32,
+) -> None:
+    if not any([out_path, html_path, find, match, saturation, grad_flow]):
+        raise ConfigError(
+            "say what to do: --out FILE, --html FILE, --find FEATURE, "
+            "--match START:END, --saturation or --grad-flow "
+            "(see charrnn inspect --help)."
+        )
+    if as_json and bool(find) == bool(grad_flow):
+        raise ConfigError("--json goes with one of --find or --grad-flow.")
+    if horizon < 1 or windows < 1:
+        raise ConfigError("--horizon and --windows must be at least 1.")
+    if max_chars < 1 or top < 1:
+        raise ConfigError("--max-chars and --top must be at least 1.")
+    for path, suffixes in ((out_path, (".npz", ".json")), (html_path, (".html", ".htm"))):
+        if path is not None and path.suffix not in suffixes:
+            raise ConfigError(f"{path}: the name must end in {' or '.join(suffixes)}.")
+    model, vocab, info = checkpoint.load_model(ckpt)
+    cfg = model.config
+    layers = _check_indices(layers, cfg.num_layers, "--layer")
+    units = _check_indices(units, cfg.hidden_size, "--units")
+    known = activations.QUANTITIES[cfg.model]
+    bad = [q for q in quantities or [] if q not in known]
+    if bad:
+        raise ConfigError(f"--quantity {bad[0]}: a {cfg.model} has {', '.join(known)}.")
+    names = feature_names(find) if find else []
+    text, label = read_text(source, max_chars)
+    ids = encode_for(vocab, text, label)
+    span = parse_span(match, len(text)) if match else None
+
+    in_memory = out_path or html_path or match
+    arrays = probs = None
+    if in_memory:
+        arrays, probs = activations.collect(model, ids, layers, units)
+        arrays = {
+            q: a
+            for q, a in arrays.items()
+            if not quantities
+            or q in quantities
+            or (html_path and q in activations.GATES[cfg.model])
+        }
+        chunks = unitsearch.in_memory(arrays, probs)
+    else:
+        chunks = unitsearch.streamed(model, ids)
+    layer_ids = layers or list(range(cfg.num_layers))
+    unit_ids = units or list(range(cfg.hidden_size))
+
+    if out_path:
+        keep = {q: a for q, a in arrays.items() if not quantities or q in quantities}
+        dumps.write(
+            out_path,
+            text=text,
+            vocab=vocab,
+            ids=ids,
+            arrays=keep,
+            probs=probs,
+            model=cfg.model,
+            layers=layer_ids,
+            units=unit_ids,
+        )
+        err.print(f"activations: {out_path} ({len(ids)} characters, {', '.join(keep)})")
+    ranking = {}
+    if names or html_path:
+        ranking = unitsearch.rank_units(
+            chunks, text, names or list(features.BUILTIN), top=top, quantities=quantities
+        )
+        ranking = {
+            f: [_renumber(s, layer_ids, unit_ids) for s in scores] for f, scores in ranking.items()
+        }
+    if names:
+        if as_json:
+            print(json.dumps([s.to_dict() for f in names for s in ranking[f]], indent=1))
+        else:
+            excerpts = _excerpts(model, ids, text, ranking, names)
+            for f in names:
+                out.print(_ranking_table(f, ranking[f], excerpts))
+    sat = {}
+    if saturation or html_path:
+        sat = unitsearch.saturation(chunks, cfg.model)
+        if saturation:
+            out.print(_saturation_table(sat, layer_ids))
+    if span:
+        h = arrays["h"] if "h" in arrays else activations.collect(model, ids, layers, units)[0]["h"]
+        _print_match(
+            unitsearch.match_span(h, *span, threshold=threshold),
+            text,
+            span,
+            layer_ids,
+            unit_ids,
+            threshold,
+        )
+    flow = None
+    if grad_flow:
+        flow = _grad_flow(model, ids, horizon, windows)
+        if as_json:
+            print(json.dumps(flow.to_dict()))
+        else:
+            out.print(_grad_flow_table(flow))
+    if html_path:
+        shown = _fit_budget({q: a for q, a in arrays.items() if not quantities or q in quantities})
+        page = html.activation_page(
+            title=f"charrnn inspect: {Path(str(info.path)).name}",
+            text=text,
+            vocab=vocab,
+            arrays=shown,
+            probs=probs,
+            layers=layer_ids,
+            units=unit_ids,
+            ranking=ranking,
+            saturation_svg=html.saturation_svg(sat),
+            extra=_grad_flow_svg(flow) if flow else "",
+            subtitle=f"{cfg.num_layers}x{cfg.hidden_size} {cfg.model} · {len(text)} characters "
+            f"of {label}",
+        )
+        checkpoint.atomic_write_bytes(html_path, page.encode("utf-8"), what="page")
+        err.print(f"page: {html_path}")
+
+
+def _renumber(score, layer_ids, unit_ids):
+    """Indices into the selected arrays -> the model's own layer and unit numbers."""
+    score.layer, score.unit = layer_ids[score.layer], unit_ids[score.unit]
+    return score
+
+
+def _fit_budget(arrays: dict) -> dict:
+    """Keep quantities (h first, then c, then gates) while the page stays under budget."""
+    order = sorted(arrays, key=lambda q: "hcifgorzn".index(q))
+    kept, used = {}, 0
+    for q in order:
+        size = arrays[q].size
+        if kept and used + size > HTML_BYTES_BUDGET:
+            err.print(
+                f"note: the page leaves out {', '.join(o for o in order if o not in kept)} "
+                f"to stay under {HTML_BYTES_BUDGET >> 20} MB; choose with --quantity, "
+                f"--layer, --units or fewer --max-chars."
+            )
+            break
+        kept[q] = arrays[q]
+        used += size
+    return kept
+
+
+def _excerpts(model, ids, text, ranking, names, width=56) -> dict:
+    """A short stretch of text around where each feature turns on, with each top unit's values."""
+    wanted = {(s.quantity, s.layer, s.unit) for f in names for s in ranking[f][:10]}
+    series = unitsearch.collect_units(unitsearch.streamed(model, ids), wanted)
+    out = {}
+    for f in names:
+        on = unitsearch.binarise(features.compute(f, text))
+        starts = np.flatnonzero(np.diff(on.astype(np.int8)) == 1)
+        t = int(starts[min(len(starts) - 1, 1)]) if len(starts) else 0
+        lo = max(0, t - width // 3)
+        for s in ranking[f][:10]:
+            values = series[(s.quantity, s.layer, s.unit)][lo : lo + width]
+            if s.quantity == "c":
+                values = np.tanh(values)
+            elif s.quantity in activations.GATES["lstm"] + activations.GATES[
+                "gru"
+            ] and s.quantity not in ("g", "n"):
+                values = 2 * values - 1
+            out[(f, s.layer, s.unit, s.quantity)] = _colored(text[lo : lo + width], values)
+    return out
+
+
+def _colored(text: str, values) -> Text:
+    t = Text()
+    for ch, v in zip(text, values, strict=False):
+        v = float(np.clip(v, -1, 1))
+        r = 255 if v < 0 else int(255 - 200 * v)
+        b = 255 if v > 0 else int(255 + 200 * v)
+        g = int(255 - 175 * abs(v))
+        t.append("↵" if ch == "\n" else ch, style=f"black on rgb({r},{g},{b})")
+    return t
+
+
+def _ranking_table(feature: str, scores, excerpts) -> Table:
+    t = Table(
+        title=f"units following: {features.BUILTIN.get(feature, feature)}", title_justify="left"
+    )
+    for col in ("layer", "unit", "quantity", "r", "threshold acc.", "excerpt (red -1 … blue +1)"):
+        t.add_column(col, justify="right" if col != "excerpt (red -1 … blue +1)" else "left")
+    for s in scores:
+        t.add_row(
+            str(s.layer),
+            str(s.unit),
+            s.quantity,
+            f"{s.r:+.3f}",
+            f"{s.accuracy:.1%}",
+            excerpts.get((feature, s.layer, s.unit, s.quantity), ""),
+        )
+    t.caption = f"feature on for {scores[0].base_rate:.1%} of characters" if scores else ""
+    return t
+
+
+def _saturation_table(sat: dict, layer_ids) -> Table:
+    t = Table(title="gate saturation (fraction of characters)", title_justify="left")
+    for col in (
+        "layer",
+        "gate",
+        "left < 0.1",
+        "right > 0.9",
+        "units mostly left",
+        "units mostly right",
+    ):
+        t.add_column(col, justify="right")
+    for gate, (left, right) in sat.items():
+        for i, layer in enumerate(layer_ids):
+            t.add_row(
+                str(layer),
+                gate,
+                f"{left[i].mean():.1%}",
+                f"{right[i].mean():.1%}",
+                str(int((left[i] > 0.5).sum())),
+                str(int((right[i] > 0.5).sum())),
+            )
+    return t
+
+
+def _print_match(result, text, span, layer_ids, unit_ids, threshold) -> None:
+    start, end = span
+    if not result.units:
+        raise DataError(
+            f"no unit stays above {threshold} over {start}:{end} and below it around "
+            f"the span; try another span or --threshold."
+        )
+    names = ", ".join(f"L{layer_ids[lay]}/{unit_ids[u]}" for lay, u in result.units)
+    out.print(f"span {start}:{end} {text[start:end]!r}: {len(result.units)} unit(s) on: {names}")
+    if not result.matches:
+        out.print("no other place in the text where all of them are on together.")
+    for s, e, _ in result.matches:
+        out.print(f"  {s}:{e}  {text[max(0, s - 10) : s]!r} [{text[s:e]!r}] {text[e : e + 10]!r}")
+
+
+# --------------------------------------------------------------------------- gradient flow
+def _grad_flow(model, ids, horizon, windows):
+    from charrnn.gradflow import gradient_flow
+
+    try:
+        return gradient_flow(model, ids, horizon=horizon, windows=windows)
+    except ValueError as e:
+        raise DataError(f"--grad-flow: {e}; give more text or a smaller --horizon.") from None
+
+
+def _flow_rows(horizon: int) -> list[int]:
+    rows = [k for k in (0, 1, 2, 5, 10, 20, 30, 50, 75, 100, 150, 200) if k <= horizon]
+    return rows if rows[-1] == horizon else rows + [horizon]
+
+
+def _grad_flow_table(flow) -> Table:
+    t = Table(
+        title=f"gradient flow: mean ||dL_T/dh_(T-k)|| over {flow.windows} windows",
+        title_justify="left",
+    )
+    t.add_column("k", justify="right")
+    layers = flow.h.shape[0]
+    for layer in range(layers):
+        t.add_column(f"h, layer {layer}", justify="right")
+        if flow.c is not None:
+            t.add_column(f"c, layer {layer}", justify="right")
+    for k in _flow_rows(flow.horizon):
+        row = [str(k)]
+        for layer in range(layers):
+            row.append(f"{flow.h[layer, k]:.3e}")
+            if flow.c is not None:
+                row.append(f"{flow.c[layer, k]:.3e}")
+        t.add_row(*row)
+    ratios = ", ".join(f"layer {i}: x{flow.per_step_ratio(i):.3f}" for i in range(layers))
+    t.caption = f"per step back (geometric mean over k): {ratios}"
+    return t
+
+
+def _grad_flow_svg(flow) -> str:
+    from charrnn import svg
+
+    series = {}
+    for layer in range(flow.h.shape[0]):
+        series[f"h, layer {layer}"] = list(enumerate(flow.h[layer].tolist()))
+        if flow.c is not None:
+            series[f"c, layer {layer}"] = list(enumerate(flow.c[layer].tolist()))
+    chart = svg.line_chart(
+        series,
+        title="||dL_T / d state_(T-k)||",
+        x_label="k (steps back)",
+        y_label="gradient norm",
+        log_y=True,
+        width=640,
+        height=300,
+    )
+    return f"<h2>Gradient flow</h2>{chart}"
+
+
+# --------------------------------------------------------------------------- eval --html
+def surprise_html(ckpt, file: Path, html_path: Path, max_chars: int) -> dict:
+    from charrnn.evaluate import char_losses
+
+    if html_path.suffix not in (".html", ".htm"):
+        raise ConfigError(f"{html_path}: the name must end in .html.")
+    model, vocab, info = checkpoint.load_model(ckpt)
+    text, label = read_text(file, max_chars)
+    ids = encode_for(vocab, text, label)
+    bits, probs = char_losses(model, ids)
+    page = html.surprise_page(
+        title=f"charrnn eval: {label}",
+        text=text,
+        vocab=vocab,
+        bits=bits,
+        probs=probs,
+        subtitle=f"{Path(str(info.path)).name} · {len(text)} characters · mean "
+        f"{bits[1:].mean():.3f} bits/char (colour: loss on each character)",
+    )
+    checkpoint.atomic_write_bytes(html_path, page.encode("utf-8"), what="page")
+    return {"html": str(html_path), "chars": len(text), "bpc": float(bits[1:].mean())}

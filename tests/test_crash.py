@@ -1,0 +1,112 @@
+"""Crash safety of real training processes: kill -9 at random moments, SIGINT and SIGTERM.
+
+After every kill the run's latest checkpoint must load and `--resume` must continue. The quick
+version runs 5 kills; the slow one (also run by CI) 25, spread by random delays over steps,
+evaluations and checkpoint writes (a checkpoint is written every 2 steps).
+"""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from charrnn import checkpoint
+
+FLAGS = [
+    "--hidden-size",
+    "96",
+    "--embed-size",
+    "16",
+    "--batch-size",
+    "8",
+    "--seq-len",
+    "32",
+    "--eval-every",
+    "2",
+    "--log-every",
+    "1",
+    "--max-steps",
+    "100000",
+    "--quiet",
+    "--device",
+    "cpu",
+]
+
+
+def _start(text_file, run, resume: bool):
+    args = [sys.executable, "-m", "charrnn", "train", str(text_file)]
+    args += ["--resume", str(run)] if resume else ["--out", str(run)]
+    return subprocess.Popen(
+        args + FLAGS,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+
+
+def _wait_for_checkpoint(run, proc, timeout=60):
+    deadline = time.time() + timeout
+    while not (run / checkpoint.LATEST).exists():
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.time() < deadline, "no checkpoint written"
+        time.sleep(0.05)
+
+
+def _kill_trials(text_file, tmp_path, trials: int, seed: int):
+    rng = random.Random(seed)
+    run = tmp_path / "run"
+    proc = _start(text_file, run, resume=False)
+    _wait_for_checkpoint(run, proc)
+    steps = []
+    for _ in range(trials):
+        time.sleep(rng.uniform(0.05, 1.5))
+        proc.kill()  # SIGKILL: no handler runs, no cleanup
+        proc.wait()
+        ckpt = checkpoint.read(run / checkpoint.LATEST, groups=("model", "optim", "state", "rng"))
+        checkpoint.build_model(ckpt)  # every weight present and well-formed
+        steps.append(ckpt.meta["position"]["step"])
+        proc = _start(text_file, run, resume=True)
+        while (
+            checkpoint.read(run / checkpoint.LATEST, groups=()).meta["position"]["step"]
+            <= steps[-1]
+        ):  # resume continues past where it was killed
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert steps == sorted(steps) and steps[-1] > steps[0]
+    leftovers = [p.name for p in run.iterdir() if p.name.startswith(".")]
+    assert len(leftovers) <= 1  # at most the temp file of the write the last kill interrupted
+
+
+def test_kill_9_quick(text_file, tmp_path):
+    _kill_trials(text_file, tmp_path, trials=5, seed=0)
+
+
+@pytest.mark.slow
+def test_kill_9_full(text_file, tmp_path):
+    _kill_trials(text_file, tmp_path, trials=25, seed=1)
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_saves_checkpoint_and_exits(text_file, tmp_path, sig, code):
+    run = tmp_path / "run"
+    proc = _start(text_file, run, resume=False)
+    _wait_for_checkpoint(run, proc)
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert "saved" in err and "--resume" in err and "Traceback" not in err
+    ckpt = checkpoint.read(run / checkpoint.LATEST, groups=("model", "optim", "state", "rng"))
+    step = ckpt.meta["position"]["step"]
+    metrics_steps = [
+        __import__("json").loads(x)["step"]
+        for x in (run / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert max(metrics_steps) == step  # the checkpoint holds the last step that ran

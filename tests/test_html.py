@@ -1,0 +1,120 @@
+"""The HTML pages: escaping in Python, and behaviour in headless Chromium as a person sees it."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TINY_TRAIN
+from tests.webdriver import Browser, find_browser
+
+HOSTILE = (
+    "x = \"<script>window.pwned = 1</script>\" # </script><b>bold</b> & 'quote' "
+    '<img src=x onerror="window.pwned=2"> \u00e9\u65e5\U0001f600 \u2028 end\n'
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    """A tiny model trained on text full of HTML, and the pages made from it."""
+    from charrnn.cli import main
+
+    tmp = tmp_path_factory.mktemp("html")
+    corpus = tmp / "hostile.txt"
+    corpus.write_text((HOSTILE + "def f(a, [b]):\n    return (a)\n") * 40, encoding="utf-8")
+    for args in (
+        ["train", corpus, "--out", tmp / "run", "--max-steps", "30", *TINY_TRAIN],
+        ["inspect", tmp / "run", corpus, "--html", tmp / "inspect.html", "--max-chars", "3000"],
+        ["eval", tmp / "run", corpus, "--html", tmp / "eval.html"],
+    ):
+        with pytest.raises(SystemExit) as e:
+            main([str(a) for a in args])
+        assert e.value.code == 0, args
+    return tmp
+
+
+@pytest.mark.parametrize("page", ["inspect.html", "eval.html"])
+def test_pages_are_self_contained_and_escape_corpus_text(hostile_run, page):
+    source = (hostile_run / page).read_text(encoding="utf-8")
+    assert "<script>window.pwned" not in source and "<img src=x" not in source
+    assert source.count("<script") == 2  # the JSON data block and the viewer
+    assert "http://" not in source and "https://" not in source  # nothing fetched
+
+
+def test_inspect_page_has_rankings_and_saturation(hostile_run):
+    source = (hostile_run / "inspect.html").read_text(encoding="utf-8")
+    assert "Units that follow text features" in source and "class='saturation'" in source
+
+
+browser_missing = find_browser() is None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if browser_missing:
+        pytest.skip(
+            "headless Chromium not installed (Debian packages chromium and "
+            "chromium-driver; .ci/run installs them)"
+        )
+    b = Browser(*find_browser())
+    yield b
+    b.quit()
+
+
+def _colors(browser):
+    return browser.js(
+        "return Array.from(document.querySelectorAll('#text span'))"
+        ".map(s => s.style.backgroundColor)"
+    )
+
+
+@pytest.mark.browser
+def test_inspect_page_in_chromium(browser, hostile_run, tmp_path):
+    browser.get((hostile_run / "inspect.html").as_uri())
+    assert browser.js("return document.body.dataset.ready") == "1"
+    assert browser.console_errors() == []
+    assert browser.js("return window.pwned") is None  # the corpus's <script> did not run
+    text = browser.js("return document.getElementById('text').textContent")
+    assert "<script>window.pwned = 1</script>" in text and "<b>bold</b>" in text
+    assert browser.js("return document.querySelectorAll('#text b, #text img').length") == 0
+    before = _colors(browser)
+    assert all(before) and len(set(before)) > 5  # every character colored, not all alike
+    browser.click("#next")
+    after = _colors(browser)
+    assert after != before  # switching the unit recolors the text
+    browser.js("charrnnSelect(0, 'c', 3)")
+    assert _colors(browser) != after
+    browser.hover("#text span:nth-child(5)")
+    tip = browser.js(
+        "return [document.getElementById('tip').style.display, "
+        "document.getElementById('tip').textContent]"
+    )
+    assert tip[0] == "block" and "%" in tip[1] and "next-character guesses" in tip[1]
+    browser.click("tr.pick")
+    assert browser.js("return location.hash").startswith("#layer=")
+    shots = Path(os.environ.get("CHARRNN_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    browser.screenshot(shots / "inspect.png")
+    assert browser.console_errors() == []
+
+
+@pytest.mark.browser
+def test_eval_page_in_chromium(browser, hostile_run, tmp_path):
+    browser.get((hostile_run / "eval.html").as_uri())
+    assert browser.js("return document.body.dataset.ready") == "1"
+    assert browser.console_errors() == [] and browser.js("return window.pwned") is None
+    colors = _colors(browser)
+    assert all(colors) and len(set(colors)) > 3
+    browser.hover("#text span:nth-child(30)")
+    assert "the model expected" in browser.js("return document.getElementById('tip').textContent")
+    shots = Path(os.environ.get("CHARRNN_SCREENSHOTS", tmp_path))
+    browser.screenshot(shots / "eval.png")
+
+
+def test_json_block_cannot_be_closed_early(hostile_run):
+    from charrnn import html
+
+    out = html.page("t", "", {"text": "</script><script>alert(1)</script>"})
+    block = out.split('id="charrnn-data">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(block)["text"] == "</script><script>alert(1)</script>"

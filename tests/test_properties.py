@@ -1,0 +1,126 @@
+"""Property-based tests (Hypothesis): invariants over arbitrary inputs."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from charrnn import checkpoint, data
+from charrnn.model import CharRNN, ModelConfig
+from charrnn.vocab import Vocab
+
+text_strategy = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=300)
+
+
+@given(text_strategy)
+def test_vocab_round_trip_on_any_unicode(text):
+    v = Vocab.from_text(text)
+    assert v.decode(v.encode(text)) == text
+    b = Vocab.bytes()
+    assert b.decode(b.encode(text)) == text
+
+
+@given(st.integers(2, 2000), st.integers(1, 40), st.integers(1, 70))
+def test_windows_cover_each_training_character_once(n, batch, seq):
+    ids = np.arange(n)
+    layout = data.Layout(n, batch, seq)
+    if layout.stream_len < 1:
+        return
+    inputs = []
+    for w in range(layout.num_windows):
+        x, y = data.window(ids, layout, w)
+        assert x.shape == y.shape and x.shape[0] == batch
+        assert (y == x + 1).all()  # targets are the inputs shifted by one
+        inputs.append(x.ravel())
+    seen = np.sort(np.concatenate(inputs))
+    assert (seen == np.arange(layout.stream_len * batch)).all()
+    assert n - 1 - len(seen) < batch  # at most batch - 1 characters left over
+
+
+@given(
+    model=st.sampled_from(["lstm", "gru", "rnn"]),
+    layers=st.integers(1, 3),
+    hidden=st.integers(1, 12),
+    embed=st.integers(1, 6),
+    vocab=st.integers(1, 20),
+)
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_checkpoint_round_trip_random_configs(tmp_path, model, layers, hidden, embed, vocab):
+    torch.manual_seed(0)
+    cfg = ModelConfig(
+        vocab_size=vocab, model=model, embed_size=embed, hidden_size=hidden, num_layers=layers
+    )
+    net = CharRNN(cfg).eval()
+    v = Vocab("".join(chr(0x41 + i) for i in range(vocab)))
+    path = checkpoint.save(tmp_path / "p.ckpt", net, v)
+    loaded, loaded_vocab, _ = checkpoint.load_model(path)
+    ids = torch.randint(0, vocab, (2, 5))
+    assert torch.equal(loaded(ids)[0], net(ids)[0]) and loaded_vocab == v
+
+
+values = st.one_of(
+    st.integers(-5, 10**6).map(str),
+    st.floats(allow_nan=True).map(str),
+    st.sampled_from(["", "abc", "1e999", "-0", "nan", "10m", "0s", "lstm"]),
+)
+OPTIONS = [
+    "--hidden-size",
+    "--num-layers",
+    "--embed-size",
+    "--dropout",
+    "--seq-len",
+    "--batch-size",
+    "--lr",
+    "--grad-clip",
+    "--epochs",
+    "--max-steps",
+    "--time",
+    "--val-frac",
+    "--test-frac",
+    "--eval-every",
+    "--warmup-steps",
+    "--weight-decay",
+    "--min-count",
+    "--max-vocab",
+    "--model",
+    "--precision",
+    "--threads",
+]
+
+
+@pytest.mark.slow
+@given(st.lists(st.tuples(st.sampled_from(OPTIONS), values), min_size=1, max_size=3))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_cli_never_prints_a_traceback(cli, text_file, tmp_path, options):
+    args = [
+        "train",
+        text_file,
+        "--out",
+        tmp_path / "run",
+        "--overwrite",
+        "--quiet",
+        "--max-steps",
+        "2",
+        "--hidden-size",
+        "8",
+        "--embed-size",
+        "4",
+        "--batch-size",
+        "2",
+        "--seq-len",
+        "8",
+        "--eval-every",
+        "1000",
+    ]
+    for name, value in options:
+        args += [name, value]
+    code, out, err = cli(*args)
+    assert "Traceback" not in err and "Traceback" not in out
+    assert code in (0, 2), (args, code, err)
+    if code:
+        assert len([x for x in err.splitlines() if x.strip()]) == 1, err

@@ -63,14 +63,18 @@ def forward_flops_per_char(cfg: ModelConfig) -> int:
     return rnn + 2 * h * cfg.vocab_size
 
 
-def matmul_peak(seconds: float = 2.0, n: int = 1024) -> float:
+def matmul_peak(seconds: float = 2.0, n: int = 1024, device: str = "cpu") -> float:
     """fp32 GFLOP/s of a square matrix multiply, the best of repeated timings."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    n = n if device == "cpu" else 8192
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     best, end = 0.0, time.perf_counter() + seconds
     while time.perf_counter() < end:
+        sync()
         t0 = time.perf_counter()
         for _ in range(4):
             torch.mm(a, b)
+        sync()
         best = max(best, 4 * 2 * n**3 / (time.perf_counter() - t0))
     return best / 1e9
 
@@ -81,7 +85,9 @@ def synthetic_corpus(n: int, seed: int = 0) -> data.Corpus:
     return data.Corpus("<synthetic>", "0" * 64, vocab, ids, {})
 
 
-def charrnn_train_rate(bc: BenchConfig, seconds: float, precision: str = "fp32") -> float:
+def charrnn_train_rate(
+    bc: BenchConfig, seconds: float, precision: str = "fp32", device: str = "cpu"
+) -> float:
     """chars/s of train.train itself (warm-up steps excluded)."""
     corpus = synthetic_corpus(4_000_000)
     records = []
@@ -100,7 +106,7 @@ def charrnn_train_rate(bc: BenchConfig, seconds: float, precision: str = "fp32")
             bc.model_config(),
             corpus,
             out,
-            runtime=Runtime(precision=precision),
+            runtime=Runtime(torch.device(device), precision),
             on_event=records.append,
         )
     rates = [r["chars_per_s"] for r in records if r["kind"] == "train"][1:]
@@ -119,12 +125,12 @@ class PlainLSTM(nn.Module):
         return self.head(out), state
 
 
-def reference_train_rate(bc: BenchConfig, seconds: float) -> float:
+def reference_train_rate(bc: BenchConfig, seconds: float, device: str = "cpu") -> float:
     """chars/s of the plain loop (as in ../shared/bench/ref_lstm.py), warm-up excluded."""
     torch.manual_seed(0)
-    model = PlainLSTM(bc)
+    model = PlainLSTM(bc).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.01)
-    ids = torch.randint(0, VOCAB, (bc.batch_size, 200 * bc.seq_len + 1))
+    ids = torch.randint(0, VOCAB, (bc.batch_size, 200 * bc.seq_len + 1), device=device)
     pos, state, seen, spent, step = 0, None, 0, 0.0, 0
     while spent < seconds:
         t0 = time.perf_counter()
@@ -161,11 +167,13 @@ def plain_sample_rate(model: CharRNN, batch: int, length: int) -> float:
 
 
 def charrnn_sample_rate(model: CharRNN, batch: int, length: int) -> float:
-    from charrnn.fastsample import generate_cpu
+    """charrnn's CPU sampler (numpy step), weights taken from the same model."""
+    from charrnn.sample import generate
 
     cfg = SampleConfig(length=length, num_samples=batch, seed=0)
+    vocab = synthetic_corpus(10).vocab
     t0 = time.perf_counter()
-    for _ in generate_cpu(model, [0], cfg, None):
+    for _ in generate(model, vocab, cfg):
         pass
     return batch * length / (time.perf_counter() - t0)
 
@@ -182,12 +190,14 @@ def run(
     sample_model: BenchConfig | None = None,
     sample_length: int = 2000,
     progress=lambda msg: None,
+    device: str = "cpu",
 ) -> dict:
     progress("fp32 matmul peak")
-    peak = matmul_peak()
+    peak = matmul_peak(device=device)
     result = {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "device": device,
         "matmul_peak_gflops": round(peak, 1),
         "train": [],
         "sample": [],
@@ -197,13 +207,13 @@ def run(
         row = {"config": bc.name, "train_flops_per_char": flops}
         for precision in precisions:
             progress(f"{bc.name}: charrnn train loop, {precision}")
-            rate = charrnn_train_rate(bc, seconds, precision)
+            rate = charrnn_train_rate(bc, seconds, precision, device)
             row[f"charrnn_{precision}_chars_per_s"] = round(rate)
             row[f"charrnn_{precision}_gflops"] = round(rate * flops / 1e9, 1)
             row[f"charrnn_{precision}_peak_fraction"] = round(rate * flops / 1e9 / peak, 3)
         if reference:
             progress(f"{bc.name}: plain PyTorch loop")
-            ref = reference_train_rate(bc, seconds)
+            ref = reference_train_rate(bc, seconds, device)
             row["reference_chars_per_s"] = round(ref)
             row["ratio_vs_reference"] = round(row["charrnn_fp32_chars_per_s"] / ref, 3)
         result["train"].append(row)

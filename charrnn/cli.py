@@ -164,6 +164,12 @@ def train(
     min_lr_frac: Annotated[
         float | None, typer.Option(help="The cosine schedule ends at lr x this. [default: 0.1]")
     ] = None,
+    decay_frac: Annotated[
+        float | None,
+        typer.Option(
+            help="The lr is held, then decays over this last fraction of the run. [default: 1.0]"
+        ),
+    ] = None,
     warmup_steps: Annotated[
         int | None, typer.Option(help="Steps of linear warmup. [default: 50]")
     ] = None,
@@ -233,6 +239,7 @@ def train(
         test_frac=test_frac,
         lr=lr,
         min_lr_frac=min_lr_frac,
+        decay_frac=decay_frac,
         warmup_steps=warmup_steps,
         weight_decay=weight_decay,
         grad_clip=grad_clip,
@@ -332,18 +339,19 @@ def sample(
     num_samples: Annotated[
         int, typer.Option(help="Independent samples, generated as one batch.")
     ] = 1,
-    device: DeviceOpt = "cpu",
+    device: Annotated[
+        str, typer.Option(help="cpu (numpy step, fastest at small batches), cuda, cuda:N or mps.")
+    ] = "cpu",
 ):
     """Generate text from a checkpoint, streamed to stdout as it is made."""
-    from charrnn import commands
+    from charrnn.sample import SampleConfig, sampler
 
     if prime_file is not None:
         try:
             prime = prime_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             fail(f"--prime-file {prime_file}: cannot read it as UTF-8 text ({e}).")
-    commands.run_sampling(
-        ckpt,
+    cfg = SampleConfig(
         length=length,
         temperature=temperature,
         top_k=top_k,
@@ -351,8 +359,31 @@ def sample(
         prime=prime,
         seed=seed,
         num_samples=num_samples,
-        device=device,
     )
+    vocab, generate = sampler(ckpt, device)
+    _stream_samples(vocab, generate(cfg), cfg)
+
+
+def _stream_samples(vocab, steps, cfg) -> None:
+    """Sample 1 streams to stdout as it is made; samples 2..N follow it, headed on stderr."""
+    decoders = [vocab.decoder() for _ in range(cfg.num_samples)]
+    rest = [[] for _ in range(cfg.num_samples)]
+    write = sys.stdout.write
+    if cfg.num_samples > 1:
+        print(f"--- sample 1 of {cfg.num_samples}", file=sys.stderr, flush=True)
+    write(cfg.prime)
+    for step, ids in enumerate(steps):
+        write(decoders[0](ids[0]))
+        for b in range(1, cfg.num_samples):
+            rest[b].append(decoders[b](ids[b]))
+        if step % 32 == 0:
+            sys.stdout.flush()
+    write("\n")
+    for b in range(1, cfg.num_samples):
+        sys.stdout.flush()
+        print(f"--- sample {b + 1} of {cfg.num_samples}", file=sys.stderr, flush=True)
+        write(cfg.prime + "".join(rest[b]) + "\n")
+    sys.stdout.flush()
 
 
 # --------------------------------------------------------------------------- inspect
@@ -477,6 +508,14 @@ def eval_(
         ),
     ] = None,
     max_chars: Annotated[int, typer.Option(help="Characters shown in the --html page.")] = 20000,
+    fresh_windows: Annotated[
+        bool,
+        typer.Option(
+            help="Score separate --seq-len windows, each from a zero state (how "
+            "block-based models like nanoGPT are scored), instead of carrying "
+            "the state through the text."
+        ),
+    ] = False,
 ):
     """Loss (nats per character) and bits per character of a checkpoint on a text file."""
     from charrnn import commands
@@ -489,7 +528,14 @@ def eval_(
 
         err.print(f"page: {page['html']} ({page['chars']} characters, {page['bpc']:.3f} bpc)")
 
-    result = commands.run_eval(ckpt, file, seq_len=seq_len, batch_size=batch_size, device=device)
+    result = commands.run_eval(
+        ckpt,
+        file,
+        seq_len=seq_len,
+        batch_size=batch_size,
+        device=device,
+        fresh_windows=fresh_windows,
+    )
     if as_json:
         print(json.dumps(result))
     else:
@@ -545,6 +591,7 @@ def bench(
     bf16: Annotated[bool, typer.Option(help="Also time bf16 autocast.")] = True,
     reference: Annotated[bool, typer.Option(help="Also time the plain PyTorch loop.")] = True,
     threads: Annotated[int | None, typer.Option(help="CPU threads for torch.")] = None,
+    device: Annotated[str, typer.Option(help="cpu, or cuda to time training on a GPU.")] = "cpu",
     as_json: JsonOpt = False,
 ):
     """Training and sampling throughput, side by side with a plain PyTorch loop."""
@@ -559,6 +606,7 @@ def bench(
         reference=reference,
         threads=threads,
         as_json=as_json,
+        device=device,
     )
 
 

@@ -7,7 +7,6 @@ bad input rather than exiting.
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -108,18 +107,7 @@ def run_training(
     corpus = load_corpus(
         file, unit=unit, max_vocab=max_vocab, min_count=min_count, cache_dir=cache_dir, quiet=quiet
     )
-    stops = {"epochs", "max_steps", "time_limit"}
-    if resumed is not None:
-        saved = dict(resumed.meta.get("train_config") or {})
-        if stops & set(train_options):  # a stopping rule given now replaces the saved one
-            saved.update(dict.fromkeys(stops))
-        train_cfg = TrainConfig.from_dict({**saved, **train_options})
-        model_cfg = resumed.model_config
-    else:
-        if not stops & set(train_options):
-            train_options["epochs"] = DEFAULT_EPOCHS
-        train_cfg = TrainConfig(**train_options)
-        model_cfg = _model_config(corpus.vocab.size, model_options)
+    train_cfg, model_cfg = _configs(train_options, model_options, corpus, resumed, rt, quiet)
     check_fits_in_memory(model_cfg, train_cfg)
     try:
         with TrainView(quiet=quiet) as view:
@@ -146,6 +134,48 @@ def run_training(
             line += f"; test {result.test_loss / 0.6931471805599453:.4f} bpc"
         print(f"{line}; checkpoints: {out}/best.ckpt, {out}/latest.ckpt")
     return result
+
+
+STOPS = {"epochs", "max_steps", "time_limit"}
+SIZE_OPTIONS = {"hidden_size", "num_layers"}
+
+
+def _configs(train_options: dict, model_options: dict, corpus, resumed, rt, quiet: bool):
+    """(TrainConfig, ModelConfig): a resumed run's own, with options given now applied; else the
+    defaults, the given options, and for `--time` without sizes a budget-aware model size."""
+    if resumed is not None:
+        saved = dict(resumed.meta.get("train_config") or {})
+        if STOPS & set(train_options):  # a stopping rule given now replaces the saved one
+            saved.update(dict.fromkeys(STOPS))
+        return TrainConfig.from_dict({**saved, **train_options}), resumed.model_config
+    if not STOPS & set(train_options):
+        train_options["epochs"] = DEFAULT_EPOCHS
+    train_cfg = TrainConfig(**train_options)
+    model_cfg = _model_config(corpus.vocab.size, model_options)
+    if train_cfg.time_limit and not SIZE_OPTIONS & set(model_options):
+        model_cfg = _autosize(model_cfg, train_cfg, corpus, rt, quiet)
+    return train_cfg, model_cfg
+
+
+def _autosize(model_cfg: ModelConfig, train_cfg: TrainConfig, corpus, rt, quiet: bool):
+    from dataclasses import replace
+
+    from charrnn import autosize
+    from charrnn.data import split
+
+    probe = replace(model_cfg, num_layers=autosize.PROBE[0], hidden_size=autosize.PROBE[1])
+    rate = autosize.probe_rate(
+        probe, train_cfg.batch_size, train_cfg.seq_len, rt.autocast, device=rt.device
+    )
+    train_chars = len(split(corpus.ids, train_cfg.val_frac, train_cfg.test_frac)[0])
+    choice = autosize.choose(model_cfg, train_chars, train_cfg.time_limit, rate, probe)
+    if not quiet:
+        err.print(
+            f"model size: {choice.num_layers}x{choice.hidden_size} {model_cfg.model} "
+            f"({choice.params / 1e6:.2f}M parameters), because {choice.reason}. "
+            f"Give --hidden-size / --num-layers to choose yourself."
+        )
+    return replace(model_cfg, num_layers=choice.num_layers, hidden_size=choice.hidden_size)
 
 
 def _model_config(vocab_size: int, options: dict) -> ModelConfig:
@@ -262,48 +292,32 @@ def run_prepare(file, *, unit, max_vocab, min_count, cache_dir):
     )
 
 
-# --------------------------------------------------------------------------- sample
-def run_sampling(ckpt, *, device: str, **options) -> None:
-    from charrnn.sample import SampleConfig, generate
-
-    cfg = SampleConfig(**options)  # validate before the (slower) model load
-    model, vocab, _ = checkpoint.load_model(ckpt, pick_device(device))
-    prime_text = cfg.prime
-    decoders = [vocab.decoder() for _ in range(cfg.num_samples)]
-    rest = [[] for _ in range(cfg.num_samples)]
-    stdout = sys.stdout
-    if cfg.num_samples > 1:
-        err.print(f"--- sample 1 of {cfg.num_samples}")
-    stdout.write(prime_text)
-    for step, ids in enumerate(generate(model, vocab, cfg)):
-        stdout.write(decoders[0](ids[0]))
-        for b in range(1, cfg.num_samples):
-            rest[b].append(decoders[b](ids[b]))
-        if step % 64 == 0:
-            stdout.flush()
-    stdout.write("\n")
-    for b in range(1, cfg.num_samples):
-        stdout.flush()
-        err.print(f"--- sample {b + 1} of {cfg.num_samples}")
-        stdout.write(prime_text + "".join(rest[b]) + "\n")
-    stdout.flush()
-
-
 # --------------------------------------------------------------------------- eval
-def run_eval(ckpt, file, *, seq_len: int, batch_size: int, device: str) -> dict:
-    from charrnn.evaluate import LN2, loss_sum
+def run_eval(
+    ckpt, file, *, seq_len: int, batch_size: int, device: str, fresh_windows: bool = False
+) -> dict:
+    from charrnn.checkpoint import load_model
+    from charrnn.evaluate import LN2, fresh_window_loss_sum, loss_sum
 
-    model, vocab, _ = checkpoint.load_model(ckpt, pick_device(device))
+    model, vocab, _ = load_model(ckpt, pick_device(device))
     ids = data.encode_file(file, vocab)
-    if len(ids) < 2:
-        raise DataError(f"{file}: too short to score (need at least 2 characters).")
-    total, count = loss_sum(
-        model, ids, seq_len=seq_len, batch_size=batch_size, device=next(model.parameters()).device
-    )
-    return {"loss": total / count, "bpc": total / count / LN2, "chars": count}
+    if len(ids) < 2 or (fresh_windows and len(ids) <= seq_len):
+        raise DataError(f"{file}: too short to score (need more than {seq_len} characters).")
+    device_of = next(model.parameters()).device
+    if fresh_windows:
+        total, count = fresh_window_loss_sum(model, ids, seq_len, device=device_of)
+    else:
+        total, count = loss_sum(
+            model, ids, seq_len=seq_len, batch_size=batch_size, device=device_of
+        )
+    return {
+        "loss": total / count,
+        "bpc": total / count / LN2,
+        "chars": count,
+        "mode": f"fresh {seq_len}-char windows" if fresh_windows else "carried state",
+    }
 
 
-# --------------------------------------------------------------------------- inspect
 def read_text(source, max_chars: int) -> tuple[str, str]:
     """(text, label) from a file path or literal text, cut to max_chars."""
     if isinstance(source, Path):
@@ -436,7 +450,16 @@ def run_corpus_get(name: str, dest_dir: Path, url: str | None) -> Path:
 
 # --------------------------------------------------------------------------- bench
 def run_bench(
-    configs: list[str], *, batch_size, seq_len, seconds, bf16, reference, threads, as_json
+    configs: list[str],
+    *,
+    batch_size,
+    seq_len,
+    seconds,
+    bf16,
+    reference,
+    threads,
+    as_json,
+    device="cpu",
 ) -> None:
     import json
 
@@ -460,6 +483,7 @@ def run_bench(
         reference=reference,
         precisions=("fp32", "bf16") if bf16 else ("fp32",),
         progress=lambda msg: err.print(f"[dim]bench: {msg}[/]"),
+        device=pick_device(device).type,
     )
     if as_json:
         print(json.dumps(result, indent=1))

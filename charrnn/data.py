@@ -113,12 +113,12 @@ def file_sha256(path: Path, progress: Progress | None = None) -> str:
 
 
 def count_chars(path: Path, progress: Progress | None = None) -> Counter:
-    counts: Counter = Counter()
+    """Character counts in one streaming pass (a bincount over code points per chunk)."""
+    totals = np.zeros(0x110000, dtype=np.int64)
     for cps in _codepoint_chunks(path, progress, "count"):
-        values, n = np.unique(cps, return_counts=True)
-        for v, c in zip(values.tolist(), n.tolist(), strict=True):
-            counts[chr(v)] += c
-    return counts
+        totals += np.bincount(cps, minlength=0x110000)
+    present = np.flatnonzero(totals)
+    return Counter({chr(c): int(totals[c]) for c in present.tolist()})
 
 
 def encode_chunks(path: Path, vocab: Vocab, progress: Progress | None = None):

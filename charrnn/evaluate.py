@@ -76,3 +76,26 @@ def char_losses(model, ids: np.ndarray, window_len: int = 1024):
             -logp[: len(nxt)].gather(1, nxt[:, None])[:, 0].double().cpu() / LN2
         )
     return bits.numpy(), torch.cat(probs).numpy()
+
+
+@torch.inference_mode()
+def fresh_window_loss_sum(
+    model, ids: np.ndarray, window_len: int = 64, batch_size: int = 256, device="cpu"
+) -> tuple[float, int]:
+    """Loss over consecutive non-overlapping windows of `window_len` characters, each scored
+    from a zero state with every position counted: the metric of block-based models such as
+    nanoGPT (its `estimate_loss` draws such windows at random), for comparing with them."""
+    n = (len(ids) - 1) // window_len
+    if n < 1:
+        return 0.0, 0
+    model.eval()
+    starts = np.arange(n, dtype=np.int64) * window_len
+    total, count = 0.0, 0
+    for b in range(0, n, batch_size):
+        idx = starts[b : b + batch_size, None] + np.arange(window_len + 1)
+        xy = torch.from_numpy(np.asarray(ids[idx], dtype=np.int64)).to(device)
+        logits, _ = model(xy[:, :-1])
+        loss = F.cross_entropy(logits.float().flatten(0, 1), xy[:, 1:].flatten(), reduction="sum")
+        total += float(loss)
+        count += xy[:, 1:].numel()
+    return total, count

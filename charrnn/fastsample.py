@@ -1,4 +1,4 @@
-"""The CPU sampling path: the recurrent step in numpy, without torch's per-op dispatch.
+"""The CPU sampling path: the recurrent step in numpy, without torch.
 
 Generating one character at batch 1 is ~1 MFLOP for a 2x256 LSTM: microseconds of arithmetic,
 but a plain loop of nn.LSTM calls spends ~1.5 ms per character in framework overhead. Here the
@@ -6,13 +6,20 @@ step is a handful of numpy calls on weights laid out once up front:
   - layer 0's embedding and input projection fold into one table, E W_ih^T + b (V, G*H), so the
     input part of a step is a row lookup;
   - every other matrix multiply is one (B, in) @ (in, G*H) product.
-Sampling draws from the cumulative distribution with numpy's seeded Generator.
+Sampling draws from the cumulative distribution with numpy's seeded Generator. Loading reads the
+checkpoint's weights as numpy arrays, so `charrnn sample` on the CPU never imports torch (about
+2 s saved before the first character).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
-import torch
+
+from charrnn import ckptfile
+from charrnn.errors import CheckpointError
+from charrnn.modelconfig import ModelConfig
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -20,31 +27,44 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * np.tanh(0.5 * x)
 
 
-class NumpyRNN:
-    def __init__(self, model):
-        cfg = model.config
-        self.kind, self.layers = cfg.model, cfg.num_layers
-        self.hidden = cfg.hidden_size
-        sd = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
-        w_ih0, b0 = sd["rnn.weight_ih_l0"], sd["rnn.bias_ih_l0"]
-        self.table0 = (sd["embed.weight"] @ w_ih0.T + b0).astype(np.float32)  # (V, G*H)
-        self.w_ih = [None] + [
-            np.ascontiguousarray(sd[f"rnn.weight_ih_l{i}"].T) for i in range(1, self.layers)
-        ]
-        self.b_ih = [None] + [sd[f"rnn.bias_ih_l{i}"] for i in range(1, self.layers)]
-        self.w_hh = [np.ascontiguousarray(sd[f"rnn.weight_hh_l{i}"].T) for i in range(self.layers)]
-        self.b_hh = [sd[f"rnn.bias_hh_l{i}"] for i in range(self.layers)]
-        self.w_out = np.ascontiguousarray(sd["head.weight"].T)  # (H, V)
-        self.b_out = sd["head.bias"]
+def expected_shapes(cfg: ModelConfig) -> dict:
+    g, h, e, v = cfg.gates * cfg.hidden_size, cfg.hidden_size, cfg.embed_size, cfg.vocab_size
+    shapes = {"embed.weight": (v, e), "head.weight": (v, h), "head.bias": (v,)}
+    for i in range(cfg.num_layers):
+        shapes |= {
+            f"rnn.weight_ih_l{i}": (g, e if i == 0 else h),
+            f"rnn.weight_hh_l{i}": (g, h),
+            f"rnn.bias_ih_l{i}": (g,),
+            f"rnn.bias_hh_l{i}": (g,),
+        }
+    return shapes
 
-    def load_state(self, state) -> None:
-        """From the torch model's state tuple (after running the prime through it)."""
-        self.h = [state[0][i].float().cpu().numpy().copy() for i in range(self.layers)]
-        self.c = (
-            [state[1][i].float().cpu().numpy().copy() for i in range(self.layers)]
-            if self.kind == "lstm"
-            else None
-        )
+
+class NumpyRNN:
+    """The model's forward step for sampling: weights {state_dict name: array}."""
+
+    def __init__(self, cfg: ModelConfig, weights: dict):
+        self.kind, self.layers, self.hidden = cfg.model, cfg.num_layers, cfg.hidden_size
+        w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+        self.table0 = w["embed.weight"] @ w["rnn.weight_ih_l0"].T + w["rnn.bias_ih_l0"]
+        self.w_ih = [None] + [
+            np.ascontiguousarray(w[f"rnn.weight_ih_l{i}"].T) for i in range(1, self.layers)
+        ]
+        self.b_ih = [None] + [w[f"rnn.bias_ih_l{i}"] for i in range(1, self.layers)]
+        self.w_hh = [np.ascontiguousarray(w[f"rnn.weight_hh_l{i}"].T) for i in range(self.layers)]
+        self.b_hh = [w[f"rnn.bias_hh_l{i}"] for i in range(self.layers)]
+        self.w_out = np.ascontiguousarray(w["head.weight"].T)  # (H, V)
+        self.b_out = w["head.bias"]
+        self.reset(1)
+
+    @classmethod
+    def from_torch(cls, model) -> NumpyRNN:
+        sd = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
+        return cls(model.config, sd)
+
+    def reset(self, batch: int) -> None:
+        self.h = [np.zeros((batch, self.hidden), np.float32) for _ in range(self.layers)]
+        self.c = [np.zeros((batch, self.hidden), np.float32) for _ in range(self.layers)]
 
     def step(self, ids: np.ndarray) -> np.ndarray:
         """ids: (B,) -> logits (B, V), advancing the state."""
@@ -54,21 +74,31 @@ class NumpyRNN:
             if i:
                 x_proj = self.h[i - 1] @ self.w_ih[i] + self.b_ih[i]
             h_proj = self.h[i] @ self.w_hh[i] + self.b_hh[i]
-            if self.kind == "lstm":
+            if self.kind == "lstm":  # gate order i, f, g, o
                 z = x_proj + h_proj
-                gates = _sigmoid(z[:, : 2 * H])
-                g = np.tanh(z[:, 2 * H : 3 * H])
-                o = _sigmoid(z[:, 3 * H :])
-                self.c[i] = gates[:, H:] * self.c[i] + gates[:, :H] * g
-                self.h[i] = o * np.tanh(self.c[i])
-            elif self.kind == "gru":
+                i_f = _sigmoid(z[:, : 2 * H])
+                self.c[i] = i_f[:, H:] * self.c[i] + i_f[:, :H] * np.tanh(z[:, 2 * H : 3 * H])
+                self.h[i] = _sigmoid(z[:, 3 * H :]) * np.tanh(self.c[i])
+            elif self.kind == "gru":  # gate order r, z, n
                 rz = _sigmoid(x_proj[:, : 2 * H] + h_proj[:, : 2 * H])
                 n = np.tanh(x_proj[:, 2 * H :] + rz[:, :H] * h_proj[:, 2 * H :])
-                z = rz[:, H:]
-                self.h[i] = (1 - z) * n + z * self.h[i]
+                self.h[i] = (1 - rz[:, H:]) * n + rz[:, H:] * self.h[i]
             else:
                 self.h[i] = np.tanh(x_proj + h_proj)
         return self.h[-1] @ self.w_out + self.b_out
+
+
+def load(path) -> tuple[NumpyRNN, object, dict]:
+    """(sampler, vocab, metadata) from a checkpoint file or run directory, without torch."""
+    path = ckptfile.resolve(path)
+    entries, meta = ckptfile.read_header(path)
+    cfg, vocab = ckptfile.read_config(path, meta)
+    arrays = ckptfile.load_arrays(path, entries, ("model",), "numpy")
+    weights = {k[len("model.") :]: v for k, v in arrays.items()}
+    for name, shape in expected_shapes(cfg).items():
+        if name not in weights or tuple(weights[name].shape) != shape:
+            raise CheckpointError(f"{path}: weights do not match the model config ({name}).")
+    return NumpyRNN(cfg, weights), vocab, meta
 
 
 def draw(
@@ -94,16 +124,13 @@ def draw(
     return np.minimum((cdf < u).sum(axis=1), cdf.shape[1] - 1)
 
 
-@torch.inference_mode()
-def generate_cpu(model, prime: list[int], cfg, banned: int | None):
-    """Yields lists of ids, one per step, like sample.generate (CPU, numpy step)."""
+def generate(rnn: NumpyRNN, vocab, prime: list[int], cfg) -> Iterator[list[int]]:
+    """Yields lists of ids, one per step, like sample.generate."""
     rng = np.random.default_rng(cfg.seed)
-    x = torch.tensor(prime).unsqueeze(0).expand(cfg.num_samples, -1)
-    logits, state = model(x)  # the prime in one batched forward pass
-    fast = NumpyRNN(model)
-    fast.load_state(state)
-    last = logits[:, -1].float().numpy().copy()
+    rnn.reset(cfg.num_samples)
+    for i in prime:  # the prime, one step per character
+        last = rnn.step(np.full(cfg.num_samples, i))
     for _ in range(cfg.length):
-        ids = draw(last, rng, cfg.temperature, cfg.top_k, cfg.argmax, banned)
+        ids = draw(last, rng, cfg.temperature, cfg.top_k, cfg.argmax, vocab.unk_id)
         yield ids.tolist()
-        last = fast.step(ids)
+        last = rnn.step(ids)

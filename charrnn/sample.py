@@ -11,10 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import torch
-
 from charrnn.errors import ConfigError
-from charrnn.model import CharRNN
 from charrnn.vocab import Vocab
 
 
@@ -54,10 +51,10 @@ def prime_ids(vocab: Vocab, prime: str) -> list[int]:
     return vocab.encode(prime).tolist()
 
 
-def next_ids(
-    logits: torch.Tensor, cfg: SampleConfig, generator, banned: int | None
-) -> torch.Tensor:
-    """(B, V) logits -> (B,) ids."""
+def next_ids(logits, cfg: SampleConfig, generator, banned: int | None):
+    """(B, V) logits -> (B,) ids (torch path)."""
+    import torch
+
     if banned is not None:
         logits[:, banned] = float("-inf")
     if cfg.argmax:
@@ -70,29 +67,48 @@ def next_ids(
     return torch.multinomial(probs, 1, generator=generator).squeeze(1)
 
 
-def generate(model: CharRNN, vocab: Vocab, cfg: SampleConfig) -> Iterator[list[int]]:
+def generate(model, vocab: Vocab, cfg: SampleConfig) -> Iterator[list[int]]:
     """Yields, for each new position, the list of `num_samples` ids drawn there. On the CPU the
     step runs in numpy (fastsample.py, ~10x faster at batch 1); elsewhere in torch."""
     prime = prime_ids(vocab, cfg.prime)
     if next(model.parameters()).device.type == "cpu":
-        from charrnn.fastsample import generate_cpu
+        from charrnn import fastsample
 
-        return generate_cpu(model, prime, cfg, vocab.unk_id)
+        return fastsample.generate(fastsample.NumpyRNN.from_torch(model), vocab, prime, cfg)
     return generate_torch(model, vocab, cfg)
 
 
-@torch.inference_mode()
-def generate_torch(model: CharRNN, vocab: Vocab, cfg: SampleConfig) -> Iterator[list[int]]:
+def sampler(ckpt, device: str = "cpu"):
+    """(vocab, generate(cfg)) for a checkpoint. On the CPU the weights are read as numpy arrays
+    and torch is never imported; on a GPU the torch model runs."""
+    if device == "cpu":
+        from charrnn import fastsample
+
+        rnn, vocab, _ = fastsample.load(ckpt)
+        return vocab, lambda cfg: fastsample.generate(rnn, vocab, prime_ids(vocab, cfg.prime), cfg)
+    from charrnn.checkpoint import load_model
+    from charrnn.runtime import pick_device
+
+    model, vocab, _ = load_model(ckpt, pick_device(device))
+    return vocab, lambda cfg: generate_torch(model, vocab, cfg)
+
+
+def generate_torch(model, vocab: Vocab, cfg: SampleConfig) -> Iterator[list[int]]:
     """The plain loop: one model call per character, state carried (any device)."""
+    import torch
+
     device = next(model.parameters()).device
     generator = torch.Generator(device=device)
     generator.manual_seed(cfg.seed if cfg.seed is not None else torch.seed())
-    ids = torch.tensor(prime_ids(vocab, cfg.prime), device=device)
-    x = ids.unsqueeze(0).expand(cfg.num_samples, -1)  # (B, P)
-    logits, state = model(x)
+    with torch.inference_mode():
+        ids = torch.tensor(prime_ids(vocab, cfg.prime), device=device)
+        x = ids.unsqueeze(0).expand(cfg.num_samples, -1)  # (B, P)
+        logits, state = model(x)
     last = logits[:, -1]  # (B, V)
     for _ in range(cfg.length):
-        nxt = next_ids(last.clone(), cfg, generator, vocab.unk_id)  # (B,)
+        with torch.inference_mode():
+            nxt = next_ids(last.clone(), cfg, generator, vocab.unk_id)  # (B,)
         yield nxt.tolist()
-        logits, state = model(nxt.unsqueeze(1), state)
+        with torch.inference_mode():
+            logits, state = model(nxt.unsqueeze(1), state)
         last = logits[:, -1]

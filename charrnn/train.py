@@ -43,6 +43,7 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 2e-3
     min_lr_frac: float = 0.1  # the schedule decays to lr * min_lr_frac at the end
+    decay_frac: float = 1.0  # the last fraction of the run over which the lr decays
     warmup_steps: int = 50
     weight_decay: float = 0.01
     grad_clip: float = 5.0
@@ -67,6 +68,7 @@ class TrainConfig:
             "weight-decay": self.weight_decay >= 0,
             "warmup-steps": self.warmup_steps >= 0,
             "min-lr-frac": 0 <= self.min_lr_frac <= 1,
+            "decay-frac": 0 < self.decay_frac <= 1,
             "val-frac": 0 <= self.val_frac < 1,
             "test-frac": 0 <= self.test_frac < 1,
         }
@@ -117,12 +119,14 @@ class TrainResult:
 
 # --------------------------------------------------------------------------- schedule
 def lr_at(cfg: TrainConfig, step: int, progress: float) -> float:
-    """Linear warmup over `warmup_steps`, then cosine decay to lr * min_lr_frac as `progress`
-    (the fraction of the run's budget used: steps, epochs or time, whichever is furthest) goes
-    from 0 to 1."""
+    """Linear warmup over `warmup_steps`; then `lr` held until the last `decay_frac` of the run,
+    which decays it along a cosine to lr * min_lr_frac. `progress` is the fraction of the run's
+    budget used: steps, epochs or time, whichever is furthest along."""
     warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
     floor = cfg.lr * cfg.min_lr_frac
-    return warm * (floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+    start = 1.0 - cfg.decay_frac
+    t = 0.0 if progress <= start else min(1.0, (progress - start) / cfg.decay_frac)
+    return warm * (floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
 def progress_of(cfg: TrainConfig, pos: Position, chars_per_epoch: int) -> float:
@@ -187,6 +191,8 @@ class _Run:
         self.val_excerpt = corpus.vocab.decode(np.asarray(self.val_ids[:VAL_EXCERPT_CHARS]))
         self.stats = _WindowStats()
         self.best_weights = None
+        # fp16 needs loss scaling (its small range underflows gradients); bf16 does not
+        self.scaler = torch.amp.GradScaler(rt.device.type) if rt.precision == "fp16" else None
 
     def restore(self, ckpt) -> None:
         self.pos, self.state = _restore(
@@ -263,7 +269,10 @@ class _Run:
             logits, new_state = self.ddp_model(x, self.state)  # (B, T, V)
             loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten())
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        scaler = self.scaler
+        (scaler.scale(loss) if scaler else loss).backward()
+        if scaler:
+            scaler.unscale_(self.optimizer)  # clip and report the true gradient norm
         grad_norm = torch.nn.utils.clip_grad_norm_(
             self.model.parameters(), cfg.grad_clip, foreach=True
         )
@@ -273,7 +282,11 @@ class _Run:
             loss.detach(), grad_norm, stop_requested, last_seconds
         )
         pos.train_seconds += seconds if rt.world_size > 1 else last_seconds
-        if math.isfinite(loss_value) and math.isfinite(norm_value):
+        if scaler and math.isfinite(loss_value):
+            scaler.step(self.optimizer)  # skips the update itself when fp16 gradients overflowed
+            scaler.update()
+            self.state = detach_state(new_state)
+        elif math.isfinite(loss_value) and math.isfinite(norm_value):
             self.optimizer.step()
             self.state = detach_state(new_state)
             pos.bad_steps = 0

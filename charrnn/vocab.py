@@ -35,7 +35,6 @@ class Vocab:
                 raise ValueError("vocabulary symbols must be sorted and distinct")
             if not self.symbols:
                 raise ValueError("vocabulary is empty")
-        # Sorted code points: encoding is one searchsorted over the text's code points.
         cps = np.frombuffer(self.symbols.encode("utf-32-le"), dtype=np.uint32)
         object.__setattr__(self, "_codepoints", cps)
 
@@ -100,16 +99,23 @@ class Vocab:
         return self.encode_codepoints(cps)
 
     def encode_codepoints(self, cps: np.ndarray) -> np.ndarray:
-        table = self._codepoints
-        pos = np.searchsorted(table, cps)
-        pos_clipped = np.minimum(pos, len(table) - 1)
-        known = table[pos_clipped] == cps
-        if not known.all():
+        """Code points -> ids through a lookup table over all of Unicode (one gather)."""
+        ids = self._lookup()[cps]
+        unknown = ids < 0
+        if unknown.any():
             if not self.has_unk:
-                missing = sorted({chr(c) for c in cps[~known][:10000].tolist()})
+                missing = sorted({chr(c) for c in np.unique(cps[unknown][:100000]).tolist()})
                 raise KeyError(missing)
-            pos_clipped = np.where(known, pos_clipped, self.unk_id)
-        return pos_clipped.astype(self.dtype)
+            ids = np.where(unknown, self.unk_id, ids)
+        return ids.astype(self.dtype)
+
+    def _lookup(self) -> np.ndarray:
+        table = getattr(self, "_table", None)
+        if table is None:
+            table = np.full(0x110000, -1, dtype=np.int32)
+            table[self._codepoints] = np.arange(len(self._codepoints), dtype=np.int32)
+            object.__setattr__(self, "_table", table)
+        return table
 
     def decode(self, ids: Iterable[int]) -> str:
         ids = [int(i) for i in ids]

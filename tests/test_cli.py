@@ -161,3 +161,26 @@ def test_python_m_and_help_do_not_import_torch():
         [sys.executable, "-m", "charrnn", "--help"], capture_output=True, text=True
     )
     assert out.returncode == 0 and "train" in out.stdout
+
+
+def test_sampling_on_cpu_never_imports_torch(run_dir):
+    run, _ = run_dir
+    code = (
+        "import sys\nfrom charrnn.cli import main\n"
+        f"try:\n    main(['sample', {str(run)!r}, '-n', '20', '--seed', '1'])\n"
+        "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "print('torch' in sys.modules, file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stderr.strip() == "False", out.stderr
+    assert len(out.stdout) == 21
+
+
+def test_eval_fresh_windows(cli, run_dir):
+    run, corpus = run_dir
+    code, out, _ = cli("eval", run, corpus, "--json", "--fresh-windows", "--seq-len", "64")
+    fresh = json.loads(out)
+    code2, out2, _ = cli("eval", run, corpus, "--json", "--seq-len", "64")
+    carried = json.loads(out2)
+    assert code == code2 == 0 and fresh["mode"].startswith("fresh")
+    assert fresh["chars"] % 64 == 0 and fresh["loss"] > 0 and carried["loss"] > 0

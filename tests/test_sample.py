@@ -58,20 +58,21 @@ def test_bad_options(bad):
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
 def test_numpy_step_matches_the_torch_model(kind):
+    import numpy as np
+
     from charrnn.fastsample import NumpyRNN
 
     torch.manual_seed(0)
     model = CharRNN(
         ModelConfig(vocab_size=7, model=kind, embed_size=5, hidden_size=12, num_layers=2)
     ).eval()
+    ids = np.array([[1, 2, 3, 4, 0, 6, 6, 2], [5, 5, 0, 1, 2, 3, 4, 6]])  # (B, T)
     with torch.no_grad():
-        logits, state = model(torch.tensor([[1, 2, 3]] * 2))
-        fast = NumpyRNN(model)
-        fast.load_state(state)
-        for step_ids in ([4, 0], [6, 6], [2, 5]):
-            logits, state = model(torch.tensor(step_ids)[:, None], state)
-            mine = fast.step(__import__("numpy").array(step_ids))
-            torch.testing.assert_close(torch.from_numpy(mine), logits[:, -1], atol=1e-5, rtol=1e-5)
+        expected, _ = model(torch.from_numpy(ids))  # (B, T, V)
+    fast = NumpyRNN.from_torch(model)
+    fast.reset(2)
+    for t in range(ids.shape[1]):
+        np.testing.assert_allclose(fast.step(ids[:, t]), expected[:, t].numpy(), atol=1e-5)
 
 
 def test_greedy_output_is_the_same_on_both_paths(model_and_vocab):

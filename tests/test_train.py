@@ -189,3 +189,10 @@ def test_clip_fraction(corpus, tmp_path, clip, expected):
     cfg = TrainConfig(max_steps=10, grad_clip=clip, **{**TINY, "log_every": 10})
     train(cfg, _model(corpus), corpus, tmp_path, on_event=records.append)
     assert next(r for r in records if r["kind"] == "train")["clip_frac"] == expected
+
+
+def test_decay_frac_holds_the_lr_then_decays():
+    cfg = TrainConfig(max_steps=100, lr=1.0, warmup_steps=0, min_lr_frac=0.0, decay_frac=0.25)
+    assert lr_at(cfg, 10, 0.5) == 1.0 and lr_at(cfg, 74, 0.74) == 1.0
+    assert lr_at(cfg, 87, 0.875) == pytest.approx(0.5)
+    assert lr_at(cfg, 100, 1.0) == pytest.approx(0.0)

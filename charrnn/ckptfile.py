@@ -1,0 +1,163 @@
+"""The checkpoint file format, without torch: paths, atomic writes, and a hand-checked reading
+of the safetensors header and charrnn metadata.
+
+A checkpoint is one safetensors file: an 8-byte little-endian header length, a JSON header
+(tensor names, dtypes, shapes, byte offsets, and `__metadata__`), then the raw tensor bytes. The
+header is validated here (size, offsets, dtypes, shapes, JSON schema) before any tensor data is
+read, so a foreign, truncated or hostile file gives a one-line `CheckpointError` and allocates
+nothing large; nothing is ever unpickled. `checkpoint.py` adds the torch side; the CPU sampler
+reads the weights as numpy arrays through `load_arrays` and never imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+from pathlib import Path
+
+from charrnn.errors import CheckpointError
+from charrnn.modelconfig import ModelConfig
+from charrnn.vocab import Vocab
+
+FORMAT_NAME = "charrnn-checkpoint"
+FORMAT_VERSION = 1
+MAX_HEADER_BYTES = 64 << 20  # the JSON header of a real checkpoint is kilobytes
+DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U8": 1, "BOOL": 1}
+BEST, LATEST = "best.ckpt", "latest.ckpt"
+
+
+# --------------------------------------------------------------------------- paths
+def resolve(path: str | os.PathLike) -> Path:
+    """A checkpoint file, or a run directory meaning its best checkpoint (else its latest)."""
+    p = Path(path)
+    if p.is_dir():
+        for name in (BEST, LATEST):
+            if (p / name).is_file():
+                return p / name
+        raise CheckpointError(
+            f"{p}: no {BEST} or {LATEST} in this directory; is it a run directory?"
+        )
+    if not p.exists():
+        raise CheckpointError(f"{p}: no such checkpoint; give a .ckpt file or a run directory.")
+    return p
+
+
+def atomic_write_bytes(path: Path, data: bytes, what: str = "file") -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        kept = f"; the previous {path.name} is intact" if path.exists() else ""
+        raise CheckpointError(
+            f"could not write {what} {path}: {e.strerror or e}{kept}. Free disk space or "
+            f"choose another --out directory."
+        ) from None
+    try:  # make the rename itself durable
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def read_header(path: Path) -> tuple[dict, dict]:
+    """(tensor entries, charrnn metadata) after checking the safetensors header by hand."""
+    bad = f"{path}: not a charrnn checkpoint"
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if len(head) < 8:
+                raise CheckpointError(f"{bad} (file too short).")
+            (n,) = struct.unpack("<Q", head)
+            if n < 2 or n > min(size - 8, MAX_HEADER_BYTES):
+                raise CheckpointError(
+                    f"{bad} (no safetensors header; a pickle or another format?)."
+                )
+            raw = f.read(n)
+    except IsADirectoryError:
+        raise CheckpointError(f"{path}: is a directory without checkpoints.") from None
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read checkpoint: {e.strerror or e}.") from None
+    try:
+        header = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"{bad} (header is not JSON).") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{bad} (header is not a JSON object).")
+    meta_raw = header.pop("__metadata__", None) or {}
+    if not isinstance(meta_raw, dict) or "charrnn" not in meta_raw:
+        raise CheckpointError(f"{bad} (a safetensors file without charrnn metadata).")
+    _check_entries(header, size - 8 - n, bad)
+    try:
+        meta = json.loads(meta_raw["charrnn"])
+    except (TypeError, json.JSONDecodeError):
+        raise CheckpointError(f"{bad} (charrnn metadata is not JSON).") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        raise CheckpointError(f"{bad} (unknown metadata format).")
+    version = meta.get("format_version")
+    if not isinstance(version, int):
+        raise CheckpointError(f"{bad} (no format version).")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format v{version} is newer than this charrnn understands "
+            f"(v{FORMAT_VERSION}); upgrade charrnn (pip install -U charrnn)."
+        )
+    return header, meta
+
+
+def _check_entries(entries: dict, data_bytes: int, bad: str) -> None:
+    spans = []
+    for name, e in entries.items():
+        ok = (
+            isinstance(e, dict)
+            and e.get("dtype") in DTYPE_BYTES
+            and isinstance(e.get("shape"), list)
+            and all(isinstance(d, int) and d >= 0 for d in e["shape"])
+            and isinstance(e.get("data_offsets"), list)
+            and len(e["data_offsets"]) == 2
+            and all(isinstance(o, int) for o in e["data_offsets"])
+        )
+        if not ok:
+            raise CheckpointError(f"{bad} (malformed entry for tensor {name!r}).")
+        start, end = e["data_offsets"]
+        expected = math.prod(e["shape"]) * DTYPE_BYTES[e["dtype"]]
+        if not 0 <= start <= end <= data_bytes or end - start != expected:
+            raise CheckpointError(f"{bad} (tensor {name!r} lies outside the file; truncated?).")
+        spans.append((start, end))
+    spans.sort()
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        if start < end:
+            raise CheckpointError(f"{bad} (overlapping tensor data).")
+
+
+def read_config(path: Path, meta: dict) -> tuple[ModelConfig, Vocab]:
+    try:
+        config = ModelConfig.from_dict(meta["model_config"])
+        vocab = Vocab.from_dict(meta["vocab"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: checkpoint metadata is invalid ({e}).") from None
+    if vocab.size != config.vocab_size:
+        raise CheckpointError(f"{path}: vocabulary size does not match the model config.")
+    return config, vocab
+
+
+def load_arrays(path: Path, entries: dict, groups: tuple[str, ...], framework: str) -> dict:
+    """The tensors whose name starts with one of `groups`, as `framework` arrays ("pt", "numpy")."""
+    from safetensors import safe_open
+
+    wanted = [k for k in entries if k.split(".", 1)[0] in groups]
+    try:
+        with safe_open(str(path), framework=framework, device="cpu") as f:
+            return {k: f.get_tensor(k) for k in wanted}
+    except Exception as e:  # safetensors raises its own error types for corrupt files
+        raise CheckpointError(f"{path}: corrupt checkpoint data ({e}).") from None

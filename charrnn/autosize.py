@@ -2,9 +2,9 @@
 
 The char-rnn rule of thumb is a parameter count of the order of the corpus characters; with a
 short budget, fewer, because a model must also see enough text to use its parameters. On
-tinyshakespeare in 3 minutes of CPU training (benchmarks/README.md) the best model processed
-about 4.6 characters per parameter (1x512: 1.2M parameters, 5.6M characters); 1x768 with
-1 character per parameter and 1x384 with 12 both did worse. So: among a ladder of sizes, take
+tinyshakespeare in 3 minutes of CPU training (benchmarks/README.md) the best model, 1x512
+(1.2M parameters), processed 3.2-4.6 characters per parameter; 1x640 with 1.6, 1x768 with 1.0
+and 1x384 with 12 all did worse. So: among a ladder of sizes, take
 the largest whose budget covers CHARS_PER_PARAM characters per parameter and whose parameter count
 stays within PARAMS_PER_CHAR of the training text. Throughput is measured, not guessed: a short
 probe times real training steps of one size, and FLOP counts scale it to the others.
@@ -33,7 +33,7 @@ LADDER = [
     (3, 1024),
     (3, 1536),
 ]
-CHARS_PER_PARAM = 4.0
+CHARS_PER_PARAM = 2.5  # below the measured best's 3.2, since the probe is a little pessimistic
 PARAMS_PER_CHAR = 2.0
 PROBE = (1, 512)
 

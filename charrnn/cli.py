@@ -17,6 +17,9 @@ from typing import Annotated
 
 import typer
 
+from charrnn.modelconfig import ModelConfig
+from charrnn.trainconfig import TrainConfig
+
 app = typer.Typer(
     name="charrnn",
     help="Train character-level RNN language models, sample from them, and look inside them.",
@@ -27,6 +30,13 @@ app = typer.Typer(
 )
 corpus_app = typer.Typer(help="Get, build or generate corpora.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
+
+
+M, T = ModelConfig, TrainConfig  # their defaults are shown in --help
+
+
+def _d(cls, name: str) -> str:
+    return f"\\[default: {getattr(cls, name)}]"  # escaped: Rich would take [..] as markup
 
 
 class ModelType(str, Enum):
@@ -97,8 +107,7 @@ def train(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Run directory for checkpoints (latest.ckpt, best.ckpt) and metrics.jsonl. "
-            "Default: runs/<file name>."
+            help="Run directory: latest.ckpt, best.ckpt, metrics.jsonl. Default: runs/<file name>."
         ),
     ] = None,
     resume: Annotated[
@@ -110,34 +119,53 @@ def train(
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
     # model
-    model: Annotated[ModelType | None, typer.Option(help="Recurrent cell. [default: lstm]")] = None,
-    num_layers: Annotated[
-        int | None, typer.Option(help="Stacked recurrent layers. [default: 1]")
+    model: Annotated[
+        ModelType | None, typer.Option(help=f"Recurrent cell. {_d(M, 'model')}")
     ] = None,
-    hidden_size: Annotated[int | None, typer.Option(help="Units per layer. [default: 512]")] = None,
+    num_layers: Annotated[
+        int | None, typer.Option(help=f"Stacked recurrent layers. {_d(M, 'num_layers')}")
+    ] = None,
+    hidden_size: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Units per layer. {_d(M, 'hidden_size')}; with --time and no size options, "
+            "sized to the budget and the corpus."
+        ),
+    ] = None,
     embed_size: Annotated[
-        int | None, typer.Option(help="Character embedding size. [default: 64]")
+        int | None, typer.Option(help=f"Character embedding size. {_d(M, 'embed_size')}")
     ] = None,
     dropout: Annotated[
         float | None,
-        typer.Option(help="Dropout between layers and before the output layer. [default: 0]"),
+        typer.Option(
+            help=f"Dropout between layers and before the output layer. {_d(M, 'dropout')}"
+        ),
     ] = None,
     # data
     seq_len: Annotated[
         int | None,
-        typer.Option(help="Truncated-BPTT window: steps backpropagated through. [default: 128]"),
+        typer.Option(
+            help=f"Truncated-BPTT window: steps backpropagated through. {_d(T, 'seq_len')}"
+        ),
     ] = None,
     batch_size: Annotated[
-        int | None, typer.Option(help="Parallel contiguous streams per batch. [default: 32]")
+        int | None,
+        typer.Option(
+            help=f"Parallel contiguous streams per batch. {_d(T, 'batch_size')} (tuned for CPUs; "
+            "on a GPU use 64 or more)"
+        ),
     ] = None,
     val_frac: Annotated[
         float | None,
-        typer.Option(help="Share of the text (after train) used for validation. [default: 0.05]"),
+        typer.Option(
+            help=f"Share of the text after the training part used for validation. "
+            f"{_d(T, 'val_frac')}"
+        ),
     ] = None,
     test_frac: Annotated[
         float | None,
         typer.Option(
-            help="Share of the text (at the end) held out for a final test figure. [default: 0.05]"
+            help=f"Share at the very end held out for a final test figure. {_d(T, 'test_frac')}"
         ),
     ] = None,
     unit: Annotated[
@@ -155,34 +183,38 @@ def train(
     ] = 1,
     cache_dir: Annotated[
         Path | None,
-        typer.Option(help="Where encoded token files are cached. Default: ~/.cache/charrnn."),
+        typer.Option(
+            help="Where token files of large corpora are cached. Default: ~/.cache/charrnn."
+        ),
     ] = None,
     # optimisation
     lr: Annotated[
-        float | None, typer.Option(help="Peak AdamW learning rate. [default: 2e-3]")
+        float | None, typer.Option(help=f"Peak AdamW learning rate. {_d(T, 'lr')}")
     ] = None,
     min_lr_frac: Annotated[
-        float | None, typer.Option(help="The cosine schedule ends at lr x this. [default: 0.1]")
+        float | None, typer.Option(help=f"The schedule ends at lr x this. {_d(T, 'min_lr_frac')}")
     ] = None,
     decay_frac: Annotated[
         float | None,
         typer.Option(
-            help="The lr is held, then decays over this last fraction of the run. [default: 1.0]"
+            help=f"The lr is held, then decays along a cosine over this last fraction of the run. "
+            f"{_d(T, 'decay_frac')}"
         ),
     ] = None,
     warmup_steps: Annotated[
-        int | None, typer.Option(help="Steps of linear warmup. [default: 50]")
+        int | None, typer.Option(help=f"Steps of linear warmup. {_d(T, 'warmup_steps')}")
     ] = None,
     weight_decay: Annotated[
-        float | None, typer.Option(help="AdamW weight decay on matrices. [default: 0.01]")
+        float | None, typer.Option(help=f"AdamW weight decay on matrices. {_d(T, 'weight_decay')}")
     ] = None,
     grad_clip: Annotated[
-        float | None, typer.Option(help="Clip the global gradient norm to this. [default: 5]")
+        float | None,
+        typer.Option(help=f"Clip the global gradient norm to this. {_d(T, 'grad_clip')}"),
     ] = None,
     seed: Annotated[
         int | None,
         typer.Option(
-            help="Random seed (CPU runs with the same seed are identical). [default: 1337]"
+            help=f"Random seed (CPU runs with the same seed are identical). {_d(T, 'seed')}"
         ),
     ] = None,
     # stopping and evaluation
@@ -196,15 +228,16 @@ def train(
         str | None,
         typer.Option(
             "--time",
-            help="Stop after this much training time, e.g. 90s, 10m, 1h30m (evaluation and "
-            "saving not counted). With no stop option: 10 epochs.",
+            help="Stop after this much training time, e.g. 90s, 10m, 1h30m (evaluation "
+            "and saving not counted). With no stop option: 10 epochs.",
         ),
     ] = None,
     eval_every: Annotated[
-        int | None, typer.Option(help="Steps between validations and checkpoints. [default: 200]")
+        int | None,
+        typer.Option(help=f"Steps between validations and checkpoints. {_d(T, 'eval_every')}"),
     ] = None,
     log_every: Annotated[
-        int | None, typer.Option(help="Steps between progress records. [default: 10]")
+        int | None, typer.Option(help=f"Steps between progress records. {_d(T, 'log_every')}")
     ] = None,
     # hardware
     device: DeviceOpt = "auto",
@@ -214,7 +247,7 @@ def train(
             help="auto: bf16 autocast where the hardware runs it fast (CUDA, AVX512-BF16/AMX "
             "CPUs), else fp32. fp16 needs a GPU."
         ),
-    ] = Precision.fp32,
+    ] = Precision.auto,
     threads: Annotated[
         int | None, typer.Option(help="CPU threads for torch. Default: torch's choice.")
     ] = None,

@@ -33,7 +33,7 @@ LADDER = [
     (3, 1024),
     (3, 1536),
 ]
-CHARS_PER_PARAM = 2.5  # below the measured best's 3.2, since the probe is a little pessimistic
+CHARS_PER_PARAM = 2.0  # below the best's 3.2: the 1.5 s probe underestimates by 10-25%
 PARAMS_PER_CHAR = 2.0
 PROBE = (1, 512)
 
@@ -72,7 +72,7 @@ def probe_rate(
         opt.zero_grad()
         loss.backward()
         opt.step()
-        float(loss)
+        float(loss.detach())
         if steps:  # the first step warms caches up
             spent += time.perf_counter() - t0
         steps += 1

@@ -15,6 +15,9 @@ HOSTILE = (
 )
 
 
+HOSTILE_TEXT = (HOSTILE + "def f(a, [b]):\n    return (a)\n") * 40
+
+
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory):
     """A tiny model trained on text full of HTML, and the pages made from it."""
@@ -22,7 +25,7 @@ def hostile_run(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("html")
     corpus = tmp / "hostile.txt"
-    corpus.write_text((HOSTILE + "def f(a, [b]):\n    return (a)\n") * 40, encoding="utf-8")
+    corpus.write_text(HOSTILE_TEXT, encoding="utf-8")
     for args in (
         ["train", corpus, "--out", tmp / "run", "--max-steps", "30", *TINY_TRAIN],
         ["inspect", tmp / "run", corpus, "--html", tmp / "inspect.html", "--max-chars", "3000"],
@@ -79,6 +82,7 @@ def test_inspect_page_in_chromium(browser, hostile_run, tmp_path):
     assert "<script>window.pwned = 1</script>" in text and "<b>bold</b>" in text
     assert browser.js("return document.querySelectorAll('#text b, #text img').length") == 0
     before = _colors(browser)
+    assert len(before) == 3000  # one span per character (an emoji is one, not two)
     assert all(before) and len(set(before)) > 5  # every character colored, not all alike
     browser.click("#next")
     after = _colors(browser)
@@ -105,7 +109,7 @@ def test_eval_page_in_chromium(browser, hostile_run, tmp_path):
     assert browser.js("return document.body.dataset.ready") == "1"
     assert browser.console_errors() == [] and browser.js("return window.pwned") is None
     colors = _colors(browser)
-    assert all(colors) and len(set(colors)) > 3
+    assert len(colors) == len(HOSTILE_TEXT) and all(colors) and len(set(colors)) > 3
     browser.hover("#text span:nth-child(30)")
     assert "the model expected" in browser.js("return document.getElementById('tip').textContent")
     shots = Path(os.environ.get("CHARRNN_SCREENSHOTS", tmp_path))

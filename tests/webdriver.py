@@ -14,7 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ELEMENT = "element-6066-11e4-a23d-4a4fe7a3e7ae"
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C WebDriver element key
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",

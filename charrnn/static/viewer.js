@@ -6,7 +6,8 @@
   const D = JSON.parse(document.getElementById("charrnn-data").textContent);
   const textBox = document.getElementById("text");
   const tip = document.getElementById("tip");
-  const T = D.text.length;
+  const chars = Array.from(D.text);  // code points: an emoji is one character, not two
+  const T = chars.length;
   const decoded = {};
 
   function bytesOf(b64) {
@@ -29,7 +30,7 @@
   const spans = new Array(T);
   const frag = document.createDocumentFragment();
   for (let t = 0; t < T; t++) {
-    const ch = D.text[t], s = document.createElement("span");
+    const ch = chars[t], s = document.createElement("span");
     s.dataset.t = t;
     if (ch === "\n") { s.className = "nl"; s.textContent = "\n"; } else { s.textContent = ch; }
     spans[t] = s;
@@ -93,8 +94,8 @@
     const t = +s.dataset.t;
     const v = valueAt(t);
     const head = D.mode === "surprise"
-      ? `${JSON.stringify(D.text[t])}  ${v.toFixed(2)} bits\nthe model expected:`
-      : `${JSON.stringify(D.text[t])}  value ${v.toFixed(3)}\nnext-character guesses:`;
+      ? `${JSON.stringify(chars[t])}  ${v.toFixed(2)} bits\nthe model expected:`
+      : `${JSON.stringify(chars[t])}  value ${v.toFixed(3)}\nnext-character guesses:`;
     tip.textContent = head + "\n" + guesses(D.mode === "surprise" ? t - 1 : t);
     tip.style.display = "block";
     tip.style.left = Math.min(e.clientX + 12, window.innerWidth - 260) + "px";

@@ -713,11 +713,14 @@ def corpus_synth(
     length: Annotated[int, typer.Option(min=1, help="Characters to generate.")] = 200_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     width: Annotated[int, typer.Option(min=10, help="Line width prose is wrapped at.")] = 40,
+    hard_wrap: Annotated[
+        bool, typer.Option(help="Cut every line at exactly --width (words split), not at words.")
+    ] = False,
 ):
     """Generate text with known structure (quoted spans, nested brackets, fixed-width lines)."""
     from charrnn import corpora
 
-    print(corpora.synthesize(kind, out, length=length, seed=seed, width=width))
+    print(corpora.synthesize(kind, out, length=length, seed=seed, width=width, hard_wrap=hard_wrap))
 
 
 # --------------------------------------------------------------------------- entry point

@@ -37,6 +37,13 @@ def _sentence(rng, lexicon, quotes: bool) -> list[str]:
     return words
 
 
+def _hard_wrap(words, width: int) -> str:
+    """Every line exactly `width` characters (words cut where the line ends), as in fixed-width
+    records: the line break is predictable from the position in the line alone."""
+    flat = " ".join(words)
+    return "".join(flat[i : i + width] + "\n" for i in range(0, len(flat), width))
+
+
 def _wrap(words, width: int) -> str:
     lines, line = [], ""
     for w in words:
@@ -49,14 +56,14 @@ def _wrap(words, width: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _prose(rng, lexicon, length: int, width: int, quotes: bool) -> str:
+def _prose(rng, lexicon, length: int, width: int, quotes: bool, hard: bool) -> str:
     words = []
     total = 0
     while total < length:
         s = _sentence(rng, lexicon, quotes)
         words += s
         total += sum(len(w) + 1 for w in s)
-    return _wrap(words, width)[:length]
+    return (_hard_wrap if hard else _wrap)(words, width)[:length]
 
 
 def _expr(rng, lexicon, depth: int) -> str:
@@ -101,11 +108,17 @@ def _code(rng, lexicon, length: int) -> str:
     return ("\n".join(out) + "\n")[:length]
 
 
-def generate(kind: str = "quotes", length: int = 200_000, seed: int = 0, width: int = 40) -> str:
+def generate(
+    kind: str = "quotes",
+    length: int = 200_000,
+    seed: int = 0,
+    width: int = 40,
+    hard_wrap: bool = False,
+) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown synthetic corpus {kind!r}; choose one of {', '.join(KINDS)}")
     rng = random.Random(seed)
     lexicon = _lexicon(rng)
     if kind == "code":
         return _code(rng, lexicon, length)
-    return _prose(rng, lexicon, length, width, quotes=kind == "quotes")
+    return _prose(rng, lexicon, length, width, quotes=kind == "quotes", hard=hard_wrap)

@@ -484,6 +484,13 @@ def inspect(
     ] = False,
     horizon: Annotated[int, typer.Option(help="--grad-flow: steps back (K).")] = 50,
     windows: Annotated[int, typer.Option(help="--grad-flow: windows averaged over.")] = 32,
+    compare: Annotated[
+        Path | None,
+        typer.Option(
+            help="--grad-flow: also measure this checkpoint on the same text and show "
+            "the two side by side (e.g. a vanilla RNN against an LSTM)."
+        ),
+    ] = None,
     max_chars: Annotated[
         int, typer.Option(help="Use at most this many characters of the text.")
     ] = 20000,
@@ -515,6 +522,7 @@ def inspect(
         grad_flow=grad_flow,
         horizon=horizon,
         windows=windows,
+        compare=compare,
     )
 
 

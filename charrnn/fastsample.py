@@ -41,11 +41,34 @@ def expected_shapes(cfg: ModelConfig) -> dict:
 
 
 class NumpyRNN:
-    """The model's forward step for sampling: weights {state_dict name: array}."""
+    """The model's forward step for sampling: weights {state_dict name: array}.
+
+    For an LSTM the i, f, o rows of every weight and bias are pre-scaled by 1/2, so one tanh
+    over all four gates gives sigmoid(x) = (1 + tanh(x/2)) / 2 for i, f, o and tanh(x) for g;
+    layers above the first take [h_below, h] @ [W_ih; W_hh] as one matrix product.
+    """
 
     def __init__(self, cfg: ModelConfig, weights: dict):
         self.kind, self.layers, self.hidden = cfg.model, cfg.num_layers, cfg.hidden_size
         w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+        (self._init_gru if self.kind == "gru" else self._init_fused)(w, cfg)
+        self.w_out = np.ascontiguousarray(w["head.weight"].T)  # (H, V)
+        self.b_out = w["head.bias"]
+        self.reset(1)
+
+    def _init_fused(self, w: dict, cfg: ModelConfig) -> None:
+        """LSTM / RNN: one (pre-scaled) matrix product and one tanh per layer and step."""
+        scale = self._gate_scale(cfg)
+        bias0 = w["rnn.bias_ih_l0"] + w["rnn.bias_hh_l0"]
+        self.table0 = (w["embed.weight"] @ w["rnn.weight_ih_l0"].T + bias0) * scale
+        self.w, self.b = [np.ascontiguousarray(w["rnn.weight_hh_l0"].T * scale)], [None]
+        for i in range(1, self.layers):
+            both = np.concatenate([w[f"rnn.weight_ih_l{i}"].T, w[f"rnn.weight_hh_l{i}"].T])
+            self.w.append(np.ascontiguousarray(both * scale))
+            self.b.append((w[f"rnn.bias_ih_l{i}"] + w[f"rnn.bias_hh_l{i}"]) * scale)
+
+    def _init_gru(self, w: dict, cfg: ModelConfig) -> None:
+        """GRU: the input and hidden products stay apart (r multiplies the hidden one)."""
         self.table0 = w["embed.weight"] @ w["rnn.weight_ih_l0"].T + w["rnn.bias_ih_l0"]
         self.w_ih = [None] + [
             np.ascontiguousarray(w[f"rnn.weight_ih_l{i}"].T) for i in range(1, self.layers)
@@ -53,9 +76,14 @@ class NumpyRNN:
         self.b_ih = [None] + [w[f"rnn.bias_ih_l{i}"] for i in range(1, self.layers)]
         self.w_hh = [np.ascontiguousarray(w[f"rnn.weight_hh_l{i}"].T) for i in range(self.layers)]
         self.b_hh = [w[f"rnn.bias_hh_l{i}"] for i in range(self.layers)]
-        self.w_out = np.ascontiguousarray(w["head.weight"].T)  # (H, V)
-        self.b_out = w["head.bias"]
-        self.reset(1)
+
+    def _gate_scale(self, cfg: ModelConfig) -> np.ndarray:
+        H = cfg.hidden_size
+        if self.kind == "lstm":  # i, f, g, o: halve i, f, o (sigmoid through tanh)
+            return np.concatenate([np.full(2 * H, 0.5), np.ones(H), np.full(H, 0.5)]).astype(
+                np.float32
+            )
+        return np.ones(cfg.gates * H, np.float32)
 
     @classmethod
     def from_torch(cls, model) -> NumpyRNN:
@@ -63,28 +91,49 @@ class NumpyRNN:
         return cls(model.config, sd)
 
     def reset(self, batch: int) -> None:
-        self.h = [np.zeros((batch, self.hidden), np.float32) for _ in range(self.layers)]
-        self.c = [np.zeros((batch, self.hidden), np.float32) for _ in range(self.layers)]
+        H = self.hidden
+        # xh[i] = [h of layer i-1 | h of layer i]: layer i's whole input for one product,
+        # filled in place each step (no concatenation).
+        self.xh = [np.zeros((batch, 2 * H), np.float32) for _ in range(self.layers)]
+        self.h = [np.zeros((batch, H), np.float32) for _ in range(self.layers)]
+        self.c = [np.zeros((batch, H), np.float32) for _ in range(self.layers)]
 
     def step(self, ids: np.ndarray) -> np.ndarray:
         """ids: (B,) -> logits (B, V), advancing the state."""
+        if self.kind == "gru":
+            return self._gru_step(ids)
         H = self.hidden
-        x_proj = self.table0[ids]  # (B, G*H)
+        for i in range(self.layers):
+            if i == 0:
+                z = self.table0[ids] + self.h[0] @ self.w[0]
+            else:
+                xh = self.xh[i]
+                xh[:, :H] = self.h[i - 1]
+                xh[:, H:] = self.h[i]
+                z = xh @ self.w[i]
+                z += self.b[i]
+            if self.kind == "lstm":
+                t = np.tanh(z, out=z)  # i, f, o: tanh(x/2); g: tanh(x)
+                t[:, : 2 * H] *= 0.5
+                t[:, : 2 * H] += 0.5  # now sigmoid for i and f
+                c = self.c[i]
+                c *= t[:, H : 2 * H]
+                c += t[:, :H] * t[:, 2 * H : 3 * H]
+                self.h[i] = (0.5 + 0.5 * t[:, 3 * H :]) * np.tanh(c)
+            else:
+                self.h[i] = np.tanh(z)
+        return self.h[-1] @ self.w_out + self.b_out
+
+    def _gru_step(self, ids: np.ndarray) -> np.ndarray:
+        H = self.hidden
+        x_proj = self.table0[ids]
         for i in range(self.layers):
             if i:
                 x_proj = self.h[i - 1] @ self.w_ih[i] + self.b_ih[i]
             h_proj = self.h[i] @ self.w_hh[i] + self.b_hh[i]
-            if self.kind == "lstm":  # gate order i, f, g, o
-                z = x_proj + h_proj
-                i_f = _sigmoid(z[:, : 2 * H])
-                self.c[i] = i_f[:, H:] * self.c[i] + i_f[:, :H] * np.tanh(z[:, 2 * H : 3 * H])
-                self.h[i] = _sigmoid(z[:, 3 * H :]) * np.tanh(self.c[i])
-            elif self.kind == "gru":  # gate order r, z, n
-                rz = _sigmoid(x_proj[:, : 2 * H] + h_proj[:, : 2 * H])
-                n = np.tanh(x_proj[:, 2 * H :] + rz[:, :H] * h_proj[:, 2 * H :])
-                self.h[i] = (1 - rz[:, H:]) * n + rz[:, H:] * self.h[i]
-            else:
-                self.h[i] = np.tanh(x_proj + h_proj)
+            rz = _sigmoid(x_proj[:, : 2 * H] + h_proj[:, : 2 * H])  # gate order r, z, n
+            n = np.tanh(x_proj[:, 2 * H :] + rz[:, :H] * h_proj[:, 2 * H :])
+            self.h[i] = (1 - rz[:, H:]) * n + rz[:, H:] * self.h[i]
         return self.h[-1] @ self.w_out + self.b_out
 
 

@@ -69,6 +69,7 @@ def run(
     grad_flow=False,
     horizon=50,
     windows=32,
+    compare=None,
 ) -> None:
     if not any([out_path, html_path, find, match, saturation, grad_flow]):
         raise ConfigError(
@@ -159,13 +160,20 @@ def run(
             unit_ids,
             threshold,
         )
-    flow = None
+    flows = {}
     if grad_flow:
-        flow = _grad_flow(model, ids, horizon, windows)
+        flows[_label(info)] = _grad_flow(model, ids, horizon, windows)
+        if compare is not None:
+            other, other_vocab, other_info = checkpoint.load_model(compare)
+            name = _label(other_info)
+            flows[name if name not in flows else f"{name} [2]"] = _grad_flow(
+                other, encode_for(other_vocab, text, label), horizon, windows
+            )
         if as_json:
-            print(json.dumps(flow.to_dict()))
+            docs = {name: f.to_dict() for name, f in flows.items()}
+            print(json.dumps(next(iter(docs.values())) if len(docs) == 1 else docs))
         else:
-            out.print(_grad_flow_table(flow))
+            out.print(_grad_flow_table(flows))
     if html_path:
         shown = _fit_budget({q: a for q, a in arrays.items() if not quantities or q in quantities})
         page = html.activation_page(
@@ -178,7 +186,7 @@ def run(
             units=unit_ids,
             ranking=ranking,
             saturation_svg=html.saturation_svg(sat),
-            extra=_grad_flow_svg(flow) if flow else "",
+            extra=_grad_flow_svg(flows) if flows else "",
             subtitle=f"{cfg.num_layers}x{cfg.hidden_size} {cfg.model} · {len(text)} characters "
             f"of {label}",
         )
@@ -210,7 +218,7 @@ def _fit_budget(arrays: dict) -> dict:
     return kept
 
 
-def _excerpts(model, ids, text, ranking, names, width=56) -> dict:
+def _excerpts(model, ids, text, ranking, names, width=32) -> dict:
     """A short stretch of text around where each feature turns on, with each top unit's values."""
     wanted = {(s.quantity, s.layer, s.unit) for f in names for s in ranking[f][:10]}
     series = unitsearch.collect_units(unitsearch.streamed(model, ids), wanted)
@@ -243,22 +251,28 @@ def _colored(text: str, values) -> Text:
     return t
 
 
-def _ranking_table(feature: str, scores, excerpts) -> Table:
-    t = Table(
-        title=f"units following: {features.BUILTIN.get(feature, feature)}", title_justify="left"
-    )
-    for col in ("layer", "unit", "quantity", "r", "threshold acc.", "excerpt (red -1 … blue +1)"):
-        t.add_column(col, justify="right" if col != "excerpt (red -1 … blue +1)" else "left")
+def _ranking_table(feature: str, scores, excerpts):
+    name = features.BUILTIN.get(feature, feature)
+    if not scores:
+        return f"units following: {name}: the feature never changes in this text; nothing to rank."
+    t = Table(title=f"units following: {name}", title_justify="left")
+    for col in ("layer", "unit", "qty", "r", "thr. acc."):
+        t.add_column(col, justify="right")
+    t.add_column("excerpt (red -1 … blue +1)", no_wrap=True, overflow="crop")
     for s in scores:
+        key = (feature, s.layer, s.unit, s.quantity)
         t.add_row(
             str(s.layer),
             str(s.unit),
             s.quantity,
             f"{s.r:+.3f}",
             f"{s.accuracy:.1%}",
-            excerpts.get((feature, s.layer, s.unit, s.quantity), ""),
+            excerpts.get(key, ""),
         )
-    t.caption = f"feature on for {scores[0].base_rate:.1%} of characters" if scores else ""
+    t.caption = (
+        f"feature on for {scores[0].base_rate:.1%} of characters; thr. acc.: accuracy "
+        f"of the unit's best single threshold"
+    )
     return t
 
 
@@ -316,37 +330,47 @@ def _flow_rows(horizon: int) -> list[int]:
     return rows if rows[-1] == horizon else rows + [horizon]
 
 
-def _grad_flow_table(flow) -> Table:
+def _label(info) -> str:
+    """A short name for a checkpoint: its run directory and model, e.g. 'rnn (1x256 rnn)'."""
+    c = info.model_config
+    return f"{info.path.parent.name} ({c.num_layers}x{c.hidden_size} {c.model})"
+
+
+def _grad_flow_table(flows: dict) -> Table:
+    windows = next(iter(flows.values())).windows
     t = Table(
-        title=f"gradient flow: mean ||dL_T/dh_(T-k)|| over {flow.windows} windows",
+        title=f"gradient flow: mean ||dL_T/d state_(T-k)|| over {windows} windows",
         title_justify="left",
     )
     t.add_column("k", justify="right")
-    layers = flow.h.shape[0]
-    for layer in range(layers):
-        t.add_column(f"h, layer {layer}", justify="right")
-        if flow.c is not None:
-            t.add_column(f"c, layer {layer}", justify="right")
-    for k in _flow_rows(flow.horizon):
-        row = [str(k)]
-        for layer in range(layers):
-            row.append(f"{flow.h[layer, k]:.3e}")
-            if flow.c is not None:
-                row.append(f"{flow.c[layer, k]:.3e}")
-        t.add_row(*row)
-    ratios = ", ".join(f"layer {i}: x{flow.per_step_ratio(i):.3f}" for i in range(layers))
-    t.caption = f"per step back (geometric mean over k): {ratios}"
+    columns = []  # (flow, quantity, layer)
+    for name, flow in flows.items():
+        for layer in range(flow.h.shape[0]):
+            for q, values in (("h", flow.h), ("c", flow.c)):
+                if values is not None:
+                    prefix = f"{name}\n" if len(flows) > 1 else ""
+                    t.add_column(f"{prefix}{q}, layer {layer}", justify="right")
+                    columns.append(values[layer])
+    horizon = next(iter(flows.values())).horizon
+    for k in _flow_rows(horizon):
+        t.add_row(str(k), *(f"{values[k]:.3e}" for values in columns))
+    t.caption = "per step back (geometric mean over k): " + "; ".join(
+        f"{name} h layer {i}: x{f.per_step_ratio(i):.3f}"
+        for name, f in flows.items()
+        for i in range(f.h.shape[0])
+    )
     return t
 
 
-def _grad_flow_svg(flow) -> str:
+def _grad_flow_svg(flows: dict) -> str:
     from charrnn import svg
 
     series = {}
-    for layer in range(flow.h.shape[0]):
-        series[f"h, layer {layer}"] = list(enumerate(flow.h[layer].tolist()))
-        if flow.c is not None:
-            series[f"c, layer {layer}"] = list(enumerate(flow.c[layer].tolist()))
+    for name, flow in flows.items():
+        for layer in range(flow.h.shape[0]):
+            series[f"{name}: h, layer {layer}"] = list(enumerate(flow.h[layer].tolist()))
+            if flow.c is not None:
+                series[f"{name}: c, layer {layer}"] = list(enumerate(flow.c[layer].tolist()))
     chart = svg.line_chart(
         series,
         title="||dL_T / d state_(T-k)||",

@@ -119,6 +119,9 @@ def rank_units(
             m.add(activations.Chunk(chunk.start, arrays, chunk.probs))
     candidates = {}
     for n, m in moments.items():
+        if values[n].min() == values[n].max():  # constant here: no unit can follow it
+            candidates[n] = []
+            continue
         flat = [
             (abs(r), q, layer, unit, r)
             for q, rq in m.r().items()

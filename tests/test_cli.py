@@ -184,3 +184,27 @@ def test_eval_fresh_windows(cli, run_dir):
     carried = json.loads(out2)
     assert code == code2 == 0 and fresh["mode"].startswith("fresh")
     assert fresh["chars"] % 64 == 0 and fresh["loss"] > 0 and carried["loss"] > 0
+
+
+def test_grad_flow_table_json_and_compare(cli, run_dir, tmp_path):
+    run, corpus = run_dir
+    code, out, err = cli(
+        "inspect", run, corpus, "--grad-flow", "--horizon", "8", "--windows", "4", "--json"
+    )
+    flow = json.loads(out)
+    assert code == 0 and len(flow["h"][0]) == 9 and len(flow["c"][0]) == 9
+    code, out, _ = cli("inspect", run, corpus, "--grad-flow", "--horizon", "8", "--compare", run)
+    assert code == 0 and "[2]" in out and "per step back" in out
+    code, _, _ = cli(
+        "inspect",
+        run,
+        corpus,
+        "--grad-flow",
+        "--horizon",
+        "8",
+        "--html",
+        tmp_path / "g.html",
+        "--max-chars",
+        "500",
+    )
+    assert code == 0 and "Gradient flow" in (tmp_path / "g.html").read_text()

@@ -28,7 +28,7 @@ demo: install
 	@echo "--- go further:"
 	@echo "  $(BIN)/charrnn train YOUR_FILE.txt --time 10m        # train on your own text"
 	@echo "  $(BIN)/charrnn sample runs/YOUR_FILE --temperature 0.6 # sample from it"
-	@echo "  $(BIN)/charrnn inspect runs/demo data/pystdlib.txt --max-chars 2000 --out acts.npz  # look inside"
+	@echo "  $(BIN)/charrnn inspect runs/demo data/pystdlib.txt --max-chars 5000 --html look.html  # look inside: open look.html"
 
 test: install
 	$(BIN)/python -m pytest

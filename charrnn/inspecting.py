@@ -113,11 +113,15 @@ def run(
         chunks = unitsearch.in_memory(arrays, probs)
     else:
         chunks = unitsearch.streamed(model, ids)
+
+    def selected(arrays: dict) -> dict:  # the quantities asked for (all by default)
+        return {q: a for q, a in arrays.items() if not quantities or q in quantities}
+
     layer_ids = layers or list(range(cfg.num_layers))
     unit_ids = units or list(range(cfg.hidden_size))
 
     if out_path:
-        keep = {q: a for q, a in arrays.items() if not quantities or q in quantities}
+        keep = selected(arrays)
         dumps.write(
             out_path,
             text=text,
@@ -175,7 +179,7 @@ def run(
         else:
             out.print(_grad_flow_table(flows))
     if html_path:
-        shown = _fit_budget({q: a for q, a in arrays.items() if not quantities or q in quantities})
+        shown = _fit_budget(selected(arrays))
         page = html.activation_page(
             title=f"charrnn inspect: {Path(str(info.path)).name}",
             text=text,

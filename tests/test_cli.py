@@ -208,3 +208,40 @@ def test_grad_flow_table_json_and_compare(cli, run_dir, tmp_path):
         "500",
     )
     assert code == 0 and "Gradient flow" in (tmp_path / "g.html").read_text()
+
+
+def test_report_page(cli, run_dir, tmp_path):
+    run, _ = run_dir
+    code, out, err = cli("report", run, "--out", tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text()
+    assert code == 0, err
+    assert page.count("<svg") >= 3 and "polyline" in page  # loss, gradient-norm, clipping
+    assert page.count("temperature") >= 3 and "Units" in page and "<script" not in page
+
+
+def test_full_disk_during_training_keeps_the_previous_checkpoint(cli, text_file, tmp_path,
+                                                                  monkeypatch):
+    import os
+
+    from charrnn import checkpoint
+
+    real_save, saves = checkpoint.save, {"n": 0}
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    def save(*args, **kwargs):  # the step-10 checkpoints (best, latest) fit; then the disk is full
+        saves["n"] += 1
+        if saves["n"] <= 2:
+            return real_save(*args, **kwargs)
+        with monkeypatch.context() as m:
+            m.setattr(os, "fsync", disk_full)
+            return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(checkpoint, "save", save)
+    code, _, err = cli("train", text_file, "--out", tmp_path / "run", "--max-steps", "20",
+                       *TINY_TRAIN)
+    assert _one_line_error(code, err) and "No space left" in err and "is intact" in err
+    ckpt = checkpoint.read(tmp_path / "run" / "latest.ckpt", groups=("model", "optim", "state"))
+    assert ckpt.meta["position"]["step"] == 10  # the last checkpoint written whole still loads
+    assert not [p for p in (tmp_path / "run").iterdir() if p.name.startswith(".")]

@@ -10,14 +10,14 @@ import os
 from dataclasses import fields
 from pathlib import Path
 
-import torch
-
-from charrnn import checkpoint, data
+from charrnn import ckptfile, data
 from charrnn.errors import CharRNNError, ConfigError, DataError
-from charrnn.model import ModelConfig
-from charrnn.runtime import pick_device
-from charrnn.train import TrainConfig
+from charrnn.modelconfig import ModelConfig
+from charrnn.trainconfig import TrainConfig
 from charrnn.ui import err, human_count, out
+
+# torch (~2 s to import) is imported inside the commands that need it, so that `corpus`,
+# `prepare` and the error paths stay fast.
 
 IN_MEMORY_LIMIT = 32 << 20  # smaller files are encoded in memory, larger ones cached on disk
 MODEL_FIELDS = {f.name for f in fields(ModelConfig)} - {"vocab_size"}
@@ -34,6 +34,8 @@ def setup_torch(threads: int | None) -> None:
         limit = 8 * (os.cpu_count() or 1)
         if not 1 <= threads <= limit:
             raise ConfigError(f"--threads must be between 1 and {limit} on this machine.")
+        import torch
+
         torch.set_num_threads(threads)
 
 
@@ -95,6 +97,8 @@ def run_training(
     train_options = {k: v for k, v in options.items() if k not in MODEL_FIELDS}
     resumed = None
     if resume is not None:
+        from charrnn import checkpoint
+
         resumed = checkpoint.read(_resume_path(resume), groups=("model", "optim", "state", "rng"))
         _check_same_model(resumed, model_options)
         out = out or resumed.path.parent
@@ -188,10 +192,10 @@ def _model_config(vocab_size: int, options: dict) -> ModelConfig:
 def _resume_path(resume: Path) -> Path:
     p = Path(resume)
     if p.is_dir():
-        if not (p / checkpoint.LATEST).is_file():
-            raise CharRNNError(f"--resume {p}: no {checkpoint.LATEST} in this directory.")
-        return p / checkpoint.LATEST
-    return checkpoint.resolve(p)
+        if not (p / ckptfile.LATEST).is_file():
+            raise CharRNNError(f"--resume {p}: no {ckptfile.LATEST} in this directory.")
+        return p / ckptfile.LATEST
+    return ckptfile.resolve(p)
 
 
 def _check_same_model(ckpt, model_options: dict) -> None:
@@ -208,14 +212,14 @@ def _check_same_model(ckpt, model_options: dict) -> None:
 def _check_out_dir(out: Path, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; give a directory for the run.")
-    taken = [n for n in (checkpoint.LATEST, checkpoint.BEST) if (out / n).exists()]
+    taken = [n for n in (ckptfile.LATEST, ckptfile.BEST) if (out / n).exists()]
     if taken and not overwrite:
         raise ConfigError(
             f"--out {out} already holds a run ({', '.join(taken)}); continue it with "
             f"--resume {out}, replace it with --overwrite, or pick another --out."
         )
     if overwrite:
-        for name in (checkpoint.LATEST, checkpoint.BEST, "metrics.jsonl"):
+        for name in (ckptfile.LATEST, ckptfile.BEST, "metrics.jsonl"):
             (out / name).unlink(missing_ok=True)
 
 
@@ -298,6 +302,7 @@ def run_eval(
 ) -> dict:
     from charrnn.checkpoint import load_model
     from charrnn.evaluate import LN2, fresh_window_loss_sum, loss_sum
+    from charrnn.runtime import pick_device
 
     model, vocab, _ = load_model(ckpt, pick_device(device))
     ids = data.encode_file(file, vocab)
@@ -345,6 +350,7 @@ def encode_for(vocab, text: str, label: str):
 
 # --------------------------------------------------------------------------- info
 def describe_checkpoint(ckpt) -> dict:
+    from charrnn import checkpoint
     from charrnn.gradflow import recurrent_singular_values
 
     c = checkpoint.read(ckpt)
@@ -483,7 +489,7 @@ def run_bench(
         reference=reference,
         precisions=("fp32", "bf16") if bf16 else ("fp32",),
         progress=lambda msg: err.print(f"[dim]bench: {msg}[/]"),
-        device=pick_device(device).type,
+        device=_device_type(device),
     )
     if as_json:
         print(json.dumps(result, indent=1))
@@ -527,3 +533,9 @@ def run_bench(
         )
     out.print(s)
     out.print(f"peak RSS {result['peak_rss_mb']} MB")
+
+
+def _device_type(device: str) -> str:
+    from charrnn.runtime import pick_device
+
+    return pick_device(device).type

@@ -53,11 +53,6 @@ def loss_sum(
     return float(total), count
 
 
-def mean_loss(model, ids: np.ndarray, **kwargs) -> float:
-    total, count = loss_sum(model, ids, **kwargs)
-    return total / count if count else float("nan")
-
-
 @torch.inference_mode()
 def char_losses(model, ids: np.ndarray, window_len: int = 1024):
     """(bits (T,), probs (T, V)): the loss on each character in bits (0 for the first, which

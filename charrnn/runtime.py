@@ -169,10 +169,6 @@ class Runtime:
         ids = [self.device.index] if self.device.type == "cuda" else None
         return DistributedDataParallel(model, device_ids=ids)
 
-    @staticmethod
-    def unwrap(model: torch.nn.Module) -> torch.nn.Module:
-        return getattr(model, "module", model)
-
 
 def from_environment(device: str = "auto", precision: str = "fp32") -> Runtime:
     """The runtime for this process: a single process, or one rank of a `torchrun` job (RANK,

@@ -7,7 +7,6 @@ seconds plus every validation. Everything here writes to stderr; only results go
 
 from __future__ import annotations
 
-import sys
 import time
 
 from rich.console import Console
@@ -23,13 +22,6 @@ def human_count(n: float) -> str:
             return f"{n:.3g}{unit}"
         n /= 1000
     return f"{n:.3g}T"
-
-
-def human_seconds(s: float) -> str:
-    s = int(round(s))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}h{m:02d}m" if h else (f"{m}m{sec:02d}s" if m else f"{sec}s")
 
 
 class TrainView:
@@ -108,7 +100,3 @@ class TrainView:
             self.say(r["text"])
         if self.progress is not None and kind in ("done", "checkpoint"):
             self.progress.update(self.task, completed=1.0 if kind == "done" else None)
-
-
-def is_tty_stdout() -> bool:
-    return sys.stdout.isatty()

@@ -219,8 +219,9 @@ def test_report_page(cli, run_dir, tmp_path):
     assert page.count("temperature") >= 3 and "Units" in page and "<script" not in page
 
 
-def test_full_disk_during_training_keeps_the_previous_checkpoint(cli, text_file, tmp_path,
-                                                                  monkeypatch):
+def test_full_disk_during_training_keeps_the_previous_checkpoint(
+    cli, text_file, tmp_path, monkeypatch
+):
     import os
 
     from charrnn import checkpoint
@@ -239,8 +240,9 @@ def test_full_disk_during_training_keeps_the_previous_checkpoint(cli, text_file,
             return real_save(*args, **kwargs)
 
     monkeypatch.setattr(checkpoint, "save", save)
-    code, _, err = cli("train", text_file, "--out", tmp_path / "run", "--max-steps", "20",
-                       *TINY_TRAIN)
+    code, _, err = cli(
+        "train", text_file, "--out", tmp_path / "run", "--max-steps", "20", *TINY_TRAIN
+    )
     assert _one_line_error(code, err) and "No space left" in err and "is intact" in err
     ckpt = checkpoint.read(tmp_path / "run" / "latest.ckpt", groups=("model", "optim", "state"))
     assert ckpt.meta["position"]["step"] == 10  # the last checkpoint written whole still loads

@@ -13,8 +13,8 @@ import numpy as np
 from charrnn import checkpoint, features, html, svg, unitsearch
 from charrnn.errors import CharRNNError
 from charrnn.evaluate import LN2
+from charrnn.runstate import METRICS
 from charrnn.sample import SampleConfig, generate
-from charrnn.train import METRICS
 
 TEMPERATURES = (0.5, 0.8, 1.0)
 

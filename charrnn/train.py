@@ -14,42 +14,27 @@ CPU continues exactly as if the run had never stopped.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from charrnn import checkpoint
+from charrnn import checkpoint, runstate
 from charrnn.data import Corpus, Layout, split, window
-from charrnn.errors import CheckpointError, DataError
+from charrnn.errors import DataError
 from charrnn.evaluate import LN2, loss_sum
 from charrnn.model import CharRNN, ModelConfig, detach_state
+from charrnn.runstate import METRICS, MetricsFile, Position
 from charrnn.runtime import Runtime
 from charrnn.trainconfig import TrainConfig  # noqa: F401 (re-exported)
 
-METRICS = "metrics.jsonl"
-MAX_BAD_STEPS = 5
-VAL_EXCERPT_CHARS = 4000  # non-finite losses in a row before the run stops
-
-
-@dataclass
-class Position:
-    """Where a run is: everything besides tensors that resume needs."""
-
-    step: int = 0
-    epoch: int = 0
-    window: int = 0  # next window within the epoch
-    tokens: int = 0
-    train_seconds: float = 0.0
-    best_val_loss: float | None = None
-    bad_steps: int = 0  # non-finite steps skipped so far
-    history: list = field(default_factory=list)  # val records, for `info` and the report
+MAX_BAD_STEPS = 5  # non-finite losses in a row before the run stops
+VAL_EXCERPT_CHARS = 4000  # validation text kept in checkpoints for `charrnn report`
 
 
 @dataclass
@@ -140,7 +125,7 @@ class _Run:
         self.scaler = torch.amp.GradScaler(rt.device.type) if rt.precision == "fp16" else None
 
     def restore(self, ckpt) -> None:
-        self.pos, self.state = _restore(
+        self.pos, self.state = runstate.restore(
             ckpt, self.model, self.optimizer, self.corpus, self.rt, self.rows, self.cfg.batch_size
         )
         self.resumed = True
@@ -310,8 +295,8 @@ class _Run:
         Only rank 0 writes; the carried state is first gathered from every rank's streams."""
         state = self.rt.gather_rows(self.state) if full else None
         if self.rt.is_main:
-            extra = _training_tensors(self.optimizer, state) if full else {}
-            meta = _meta(self.cfg, self.corpus, self.pos, self.val_excerpt)
+            extra = runstate.training_tensors(self.optimizer, state) if full else {}
+            meta = runstate.meta(self.cfg, self.corpus, self.pos, self.val_excerpt)
             checkpoint.save(self.out_dir / name, self.model, self.corpus.vocab, meta, extra)
 
     def test(self) -> float | None:
@@ -394,86 +379,3 @@ class _WindowStats:
         }
         self.__init__()
         return out
-
-
-class MetricsFile:
-    """metrics.jsonl in the run directory. On resume, records past the resumed step (written
-    after the checkpoint, before the interruption) are dropped so the curve has no duplicates."""
-
-    def __init__(self, path: Path, enabled: bool, keep_until: int):
-        self.path, self.enabled = path, enabled
-        if not enabled:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        kept = []
-        if keep_until and path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    if json.loads(line).get("step", 0) <= keep_until:
-                        kept.append(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut short by a crash
-        checkpoint.atomic_write_bytes(path, "".join(x + "\n" for x in kept).encode(), "metrics")
-        for stale in path.parent.glob(".*.tmp*"):  # temp files of writes a crash interrupted
-            stale.unlink(missing_ok=True)
-
-    def write(self, record: dict) -> None:
-        if self.enabled:
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(record) + "\n")
-
-
-# --------------------------------------------------------------------------- checkpoint contents
-def _meta(cfg: TrainConfig, corpus: Corpus, pos: Position, val_excerpt: str) -> dict:
-    return {
-        "train_config": cfg.to_dict(),
-        "position": asdict(pos),
-        "corpus": {"path": corpus.path, "sha256": corpus.sha256, "chars": len(corpus)},
-        "val_excerpt": val_excerpt,  # so `charrnn report` can look for units without the corpus
-    }
-
-
-def _training_tensors(optimizer, state) -> dict:
-    tensors = {"rng.torch": torch.get_rng_state()}
-    for index, per_param in optimizer.state_dict()["state"].items():
-        for key, value in per_param.items():
-            tensors[f"optim.{index}.{key}"] = torch.as_tensor(value)
-    for i, s in enumerate(state or ()):
-        tensors[f"state.{i}"] = s
-    return tensors
-
-
-def _restore(ckpt, model, optimizer, corpus: Corpus, rt: Runtime, rows: slice, batch_size: int):
-    """Loads a full checkpoint into a fresh model and optimizer; returns (position, state)."""
-    if ckpt.vocab != corpus.vocab:
-        raise CheckpointError(
-            f"--resume: {ckpt.path} was trained on a different vocabulary "
-            f"({ckpt.vocab.size} symbols, this text has {corpus.vocab.size}); resume with the "
-            f"same text, or start a new run with another --out."
-        )
-    if "rng.torch" not in ckpt.tensors:
-        raise CheckpointError(
-            f"--resume: {ckpt.path} holds weights only; resume from the run's {checkpoint.LATEST}."
-        )
-    model.load_state_dict(checkpoint.build_model(ckpt).state_dict())
-    state_dict = optimizer.state_dict()
-    per_param: dict = {}
-    for key, value in ckpt.group("optim").items():
-        index, name = key.split(".", 1)
-        per_param.setdefault(int(index), {})[name] = value.to(rt.device) if value.dim() else value
-    state_dict["state"] = per_param
-    try:
-        optimizer.load_state_dict(state_dict)
-    except (ValueError, KeyError, RuntimeError) as e:
-        raise CheckpointError(f"--resume: optimizer state does not fit the model ({e}).") from None
-    torch.set_rng_state(ckpt.tensors["rng.torch"])
-    p = ckpt.meta.get("position", {})
-    pos = Position(**{k: v for k, v in p.items() if k in Position.__dataclass_fields__})
-    carried = ckpt.group("state")  # (L, B, H) for all B streams, whatever the number of ranks
-    state = tuple(carried[str(i)][:, rows].to(rt.device) for i in range(len(carried))) or None
-    batch = ckpt.meta.get("train_config", {}).get("batch_size")
-    if ckpt.meta.get("corpus", {}).get("sha256") != corpus.sha256 or batch != batch_size:
-        # new text or another batch layout: continue from the start of the next epoch
-        pos = replace(pos, epoch=pos.epoch + (pos.window > 0), window=0)
-        state = None
-    return pos, state

@@ -1,0 +1,116 @@
+"""What a run keeps across sessions: its `Position` (step, epoch, window, time, best loss), its
+`metrics.jsonl`, and the checkpoint contents that let `--resume` continue exactly — optimizer
+moments, the carried hidden state of every stream, the RNG state.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from charrnn import checkpoint
+from charrnn.data import Corpus
+from charrnn.errors import CheckpointError
+from charrnn.runtime import Runtime
+from charrnn.trainconfig import TrainConfig
+
+METRICS = "metrics.jsonl"
+
+
+@dataclass
+class Position:
+    """Where a run is: everything besides tensors that resume needs."""
+
+    step: int = 0
+    epoch: int = 0
+    window: int = 0  # next window within the epoch
+    tokens: int = 0
+    train_seconds: float = 0.0
+    best_val_loss: float | None = None
+    bad_steps: int = 0  # non-finite steps skipped so far
+    history: list = field(default_factory=list)  # val records, for `info` and the report
+
+
+class MetricsFile:
+    """metrics.jsonl in the run directory. On resume, records past the resumed step (written
+    after the checkpoint, before the interruption) are dropped so the curve has no duplicates."""
+
+    def __init__(self, path: Path, enabled: bool, keep_until: int):
+        self.path, self.enabled = path, enabled
+        if not enabled:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        kept = []
+        if keep_until and path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    if json.loads(line).get("step", 0) <= keep_until:
+                        kept.append(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut short by a crash
+        checkpoint.atomic_write_bytes(path, "".join(x + "\n" for x in kept).encode(), "metrics")
+        for stale in path.parent.glob(".*.tmp*"):  # temp files of writes a crash interrupted
+            stale.unlink(missing_ok=True)
+
+    def write(self, record: dict) -> None:
+        if self.enabled:
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+
+
+def meta(cfg: TrainConfig, corpus: Corpus, pos: Position, val_excerpt: str) -> dict:
+    return {
+        "train_config": cfg.to_dict(),
+        "position": asdict(pos),
+        "corpus": {"path": corpus.path, "sha256": corpus.sha256, "chars": len(corpus)},
+        "val_excerpt": val_excerpt,  # so `charrnn report` can look for units without the corpus
+    }
+
+
+def training_tensors(optimizer, state) -> dict:
+    tensors = {"rng.torch": torch.get_rng_state()}
+    for index, per_param in optimizer.state_dict()["state"].items():
+        for key, value in per_param.items():
+            tensors[f"optim.{index}.{key}"] = torch.as_tensor(value)
+    for i, s in enumerate(state or ()):
+        tensors[f"state.{i}"] = s
+    return tensors
+
+
+def restore(ckpt, model, optimizer, corpus: Corpus, rt: Runtime, rows: slice, batch_size: int):
+    """Loads a full checkpoint into a fresh model and optimizer; returns (position, state)."""
+    if ckpt.vocab != corpus.vocab:
+        raise CheckpointError(
+            f"--resume: {ckpt.path} was trained on a different vocabulary "
+            f"({ckpt.vocab.size} symbols, this text has {corpus.vocab.size}); resume with the "
+            f"same text, or start a new run with another --out."
+        )
+    if "rng.torch" not in ckpt.tensors:
+        raise CheckpointError(
+            f"--resume: {ckpt.path} holds weights only; resume from the run's {checkpoint.LATEST}."
+        )
+    model.load_state_dict(checkpoint.build_model(ckpt).state_dict())
+    state_dict = optimizer.state_dict()
+    per_param: dict = {}
+    for key, value in ckpt.group("optim").items():
+        index, name = key.split(".", 1)
+        per_param.setdefault(int(index), {})[name] = value.to(rt.device) if value.dim() else value
+    state_dict["state"] = per_param
+    try:
+        optimizer.load_state_dict(state_dict)
+    except (ValueError, KeyError, RuntimeError) as e:
+        raise CheckpointError(f"--resume: optimizer state does not fit the model ({e}).") from None
+    torch.set_rng_state(ckpt.tensors["rng.torch"])
+    p = ckpt.meta.get("position", {})
+    pos = Position(**{k: v for k, v in p.items() if k in Position.__dataclass_fields__})
+    carried = ckpt.group("state")  # (L, B, H) for all B streams, whatever the number of ranks
+    state = tuple(carried[str(i)][:, rows].to(rt.device) for i in range(len(carried))) or None
+    batch = ckpt.meta.get("train_config", {}).get("batch_size")
+    if ckpt.meta.get("corpus", {}).get("sha256") != corpus.sha256 or batch != batch_size:
+        # new text or another batch layout: continue from the start of the next epoch
+        pos = replace(pos, epoch=pos.epoch + (pos.window > 0), window=0)
+        state = None
+    return pos, state

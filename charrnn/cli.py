@@ -739,9 +739,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, standalone_mode=False)
     except ClickException as e:
-        command = " ".join(
-            a for a in (argv if argv is not None else sys.argv[1:])[:1] if not a.startswith("-")
-        )
+        first = (argv if argv is not None else sys.argv[1:])[:1]
+        known = {c.name or c.callback.__name__ for c in app.registered_commands} | {"corpus"}
+        command = first[0] if first and first[0] in known else ""
         hint = f" (see `charrnn {command} --help`)" if command else " (see `charrnn --help`)"
         print(f"error: {e.format_message()}{hint}", file=sys.stderr)
         sys.exit(2)

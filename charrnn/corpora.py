@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from charrnn.ckptfile import atomic_write_bytes
 from charrnn.errors import CharRNNError
 
 Progress = Callable[[int, int | None], None]  # (bytes done, bytes total or None)
@@ -134,11 +135,9 @@ def synthesize(kind: str, dest: str | os.PathLike, **options) -> Path:
 def write_file(dest: Path, data: bytes) -> Path:
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.part")
-        tmp.write_bytes(data)
-        os.replace(tmp, dest)
     except OSError as e:
-        raise CharRNNError(f"cannot write {dest}: {e.strerror or e}.") from None
+        raise CharRNNError(f"cannot create {dest.parent}: {e.strerror or e}.") from None
+    atomic_write_bytes(dest, data, "corpus", CharRNNError, "Free disk space or write elsewhere.")
     return dest
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from charrnn.ckptfile import atomic_write_bytes
 from charrnn.errors import DataError
 from charrnn.vocab import UNIT_BYTE, UNIT_CHAR, Vocab
 
@@ -197,7 +198,13 @@ def prepare(
             "n_tokens": n,
             "dtype": vocab.dtype.name,
         }
-        _atomic_write_text(header_path, json.dumps(header, ensure_ascii=False))
+        atomic_write_bytes(
+            header_path,
+            json.dumps(header, ensure_ascii=False).encode("utf-8"),
+            "token cache header",
+            DataError,
+            "Free space or use --cache-dir.",
+        )
     except OSError as e:
         raise DataError(
             f"cannot write the token cache in {cache}: {e.strerror}; free some space "
@@ -221,15 +228,6 @@ def _write_tokens(token_path: Path, chunks) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     return n
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _load_cached(header_path: Path, token_path: Path, digest: str):

@@ -100,13 +100,18 @@ def _brackets(text: str) -> np.ndarray:
     return out
 
 
-def _line_pos(text: str) -> np.ndarray:
+def _since(text: str, separators: str) -> np.ndarray:
+    """Characters since the last separator (0 on the separator itself)."""
     out = np.zeros(len(text))
     pos = 0
     for i, ch in enumerate(text):
-        pos = 0 if ch == "\n" else pos + 1
+        pos = 0 if ch in separators else pos + 1
         out[i] = pos
     return out
+
+
+def _line_pos(text: str) -> np.ndarray:
+    return _since(text, "\n")
 
 
 def _indent(text: str) -> np.ndarray:
@@ -146,12 +151,7 @@ def _comment(text: str) -> np.ndarray:
 
 
 def _word_pos(text: str) -> np.ndarray:
-    out = np.zeros(len(text))
-    pos = 0
-    for i, ch in enumerate(text):
-        pos = 0 if ch in " \n\t" else pos + 1
-        out[i] = pos
-    return out
+    return _since(text, " \n\t")
 
 
 def _eol(text: str) -> np.ndarray:

@@ -41,6 +41,23 @@ KINDS = {
 GATE_COLORS = {"i": "#1f77b4", "f": "#d62728", "o": "#2ca02c", "r": "#9467bd", "z": "#ff7f0e"}
 
 
+def display_values(quantity: str, values: np.ndarray) -> np.ndarray:
+    """Values on the -1 .. +1 color scale: tanh for cell states (unbounded), 2v - 1 for gates
+    (0 .. 1), as they are for h and the candidates (already tanh)."""
+    kind = KINDS[quantity]
+    if kind == "cell":
+        return np.tanh(values)
+    return 2 * values - 1 if kind == "gate" else values
+
+
+def diverging_rgb(v: float) -> str:
+    """-1 red, 0 white, +1 blue (the same scale as static/viewer.js)."""
+    v = float(np.clip(v, -1, 1))
+    r = 255 if v < 0 else int(255 - 200 * v)
+    b = 255 if v > 0 else int(255 + 200 * v)
+    return f"rgb({r},{int(255 - 175 * abs(v))},{b})"
+
+
 def esc(text) -> str:
     return html.escape(str(text), quote=True)
 

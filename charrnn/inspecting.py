@@ -146,7 +146,7 @@ def run(
         if as_json:
             print(json.dumps([s.to_dict() for f in names for s in ranking[f]], indent=1))
         else:
-            excerpts = _excerpts(model, ids, text, ranking, names)
+            excerpts = _excerpts(chunks, text, ranking, names, layer_ids, unit_ids)
             for f in names:
                 out.print(_ranking_table(f, ranking[f], excerpts))
     sat = {}
@@ -222,10 +222,16 @@ def _fit_budget(arrays: dict) -> dict:
     return kept
 
 
-def _excerpts(model, ids, text, ranking, names, width=32) -> dict:
-    """A short stretch of text around where each feature turns on, with each top unit's values."""
-    wanted = {(s.quantity, s.layer, s.unit) for f in names for s in ranking[f][:10]}
-    series = unitsearch.collect_units(unitsearch.streamed(model, ids), wanted)
+def _excerpts(chunks, text, ranking, names, layer_ids, unit_ids, width=32) -> dict:
+    """A short stretch of text around where each feature turns on, with each top unit's values.
+    (Rankings hold the model's layer and unit numbers; `chunks` holds the selected ones.)"""
+    wanted = {
+        (s.quantity, layer_ids.index(s.layer), unit_ids.index(s.unit))
+        for f in names
+        for s in ranking[f][:10]
+    }
+    by_index = unitsearch.collect_units(chunks, wanted)
+    series = {(q, layer_ids[li], unit_ids[ui]): v for (q, li, ui), v in by_index.items()}
     out = {}
     for f in names:
         on = unitsearch.binarise(features.compute(f, text))
@@ -233,25 +239,17 @@ def _excerpts(model, ids, text, ranking, names, width=32) -> dict:
         t = int(starts[min(len(starts) - 1, 1)]) if len(starts) else 0
         lo = max(0, t - width // 3)
         for s in ranking[f][:10]:
-            values = series[(s.quantity, s.layer, s.unit)][lo : lo + width]
-            if s.quantity == "c":
-                values = np.tanh(values)
-            elif s.quantity in activations.GATES["lstm"] + activations.GATES[
-                "gru"
-            ] and s.quantity not in ("g", "n"):
-                values = 2 * values - 1
-            out[(f, s.layer, s.unit, s.quantity)] = _colored(text[lo : lo + width], values)
+            values = html.display_values(s.quantity, series[(s.quantity, s.layer, s.unit)])
+            out[(f, s.layer, s.unit, s.quantity)] = _colored(
+                text[lo : lo + width], values[lo : lo + width]
+            )
     return out
 
 
 def _colored(text: str, values) -> Text:
     t = Text()
     for ch, v in zip(text, values, strict=False):
-        v = float(np.clip(v, -1, 1))
-        r = 255 if v < 0 else int(255 - 200 * v)
-        b = 255 if v > 0 else int(255 + 200 * v)
-        g = int(255 - 175 * abs(v))
-        t.append("↵" if ch == "\n" else ch, style=f"black on rgb({r},{g},{b})")
+        t.append("↵" if ch == "\n" else ch, style=f"black on {html.diverging_rgb(v)}")
     return t
 
 

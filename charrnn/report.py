@@ -70,12 +70,9 @@ def _kv_table(rows: dict) -> str:
 
 def _colored_excerpt(text: str, values: np.ndarray) -> str:
     spans = []
-    for ch, v in zip(text, np.clip(values, -1, 1), strict=False):
-        r = 255 if v < 0 else int(255 - 200 * v)
-        b = 255 if v > 0 else int(255 + 200 * v)
-        g = int(255 - 175 * abs(v))
+    for ch, v in zip(text, values, strict=False):
         shown = "↵\n" if ch == "\n" else ch
-        spans.append(f"<span style='background:rgb({r},{g},{b})'>{html.esc(shown)}</span>")
+        spans.append(f"<span style='background:{html.diverging_rgb(v)}'>{html.esc(shown)}</span>")
     return "<pre class='sample'>" + "".join(spans) + "</pre>"
 
 
@@ -136,10 +133,7 @@ def _units_section(model, ckpt) -> str:
         parts.append(html.ranking_tables({feature: scores}))
         if scores:
             s = scores[0]
-            values = series[(s.quantity, s.layer, s.unit)][:600]
-            values = np.tanh(values) if s.quantity == "c" else values
-            if s.quantity in "ifozr":
-                values = 2 * values - 1
+            values = html.display_values(s.quantity, series[(s.quantity, s.layer, s.unit)][:600])
             parts.append(
                 f"<div class='sub'>layer {s.layer} unit {s.unit} ({s.quantity}), "
                 f"r = {s.r:+.3f}</div>" + _colored_excerpt(text[:600], values)

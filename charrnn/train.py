@@ -153,7 +153,7 @@ class _Run:
                 self.emit(self._train_record())
             if pos.step % cfg.eval_every == 0 and not stop:
                 self.eval_and_save()
-        pos.train_seconds += last_seconds if self.rt.world_size == 1 else 0.0
+        pos.train_seconds += last_seconds  # the last step's time (no later sync to share it)
         if self.stats.steps:
             self.emit(self._train_record())
         if stop:
@@ -211,7 +211,7 @@ class _Run:
         loss_value, norm_value, stop, seconds = rt.agree(
             loss.detach(), grad_norm, stop_requested, last_seconds
         )
-        pos.train_seconds += seconds if rt.world_size > 1 else last_seconds
+        pos.train_seconds += seconds  # the previous step's, averaged over ranks
         if scaler and math.isfinite(loss_value):
             scaler.step(self.optimizer)  # skips the update itself when fp16 gradients overflowed
             scaler.update()

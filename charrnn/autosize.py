@@ -48,12 +48,6 @@ class Choice:
     reason: str
 
 
-def forward_flops(cfg: ModelConfig) -> float:
-    g, h = cfg.gates, cfg.hidden_size
-    rnn = sum(2 * g * h * ((cfg.embed_size if i == 0 else h) + h) for i in range(cfg.num_layers))
-    return rnn + 2 * h * cfg.vocab_size
-
-
 def probe_rate(
     cfg: ModelConfig, batch_size: int, seq_len: int, autocast, seconds: float = 1.5, device="cpu"
 ) -> float:
@@ -90,7 +84,7 @@ def choose(
     best = None
     for layers, hidden in LADDER:
         cfg = ModelConfig(**{**base.to_dict(), "num_layers": layers, "hidden_size": hidden})
-        rate = probe_chars_per_s * forward_flops(probe) / forward_flops(cfg)
+        rate = probe_chars_per_s * probe.forward_flops_per_char() / cfg.forward_flops_per_char()
         budget = rate * time_limit
         params = cfg.num_params()
         fits = budget >= CHARS_PER_PARAM * params and params <= PARAMS_PER_CHAR * train_chars

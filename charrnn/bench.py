@@ -56,13 +56,6 @@ class BenchConfig:
         )
 
 
-def forward_flops_per_char(cfg: ModelConfig) -> int:
-    """Multiply-adds x 2 of the matrix products for one character (embedding lookup is free)."""
-    g, h = cfg.gates, cfg.hidden_size
-    rnn = sum(2 * g * h * ((cfg.embed_size if i == 0 else h) + h) for i in range(cfg.num_layers))
-    return rnn + 2 * h * cfg.vocab_size
-
-
 def matmul_peak(seconds: float = 2.0, n: int = 1024, device: str = "cpu") -> float:
     """fp32 GFLOP/s of a square matrix multiply, the best of repeated timings."""
     n = n if device == "cpu" else 8192
@@ -203,7 +196,7 @@ def run(
         "sample": [],
     }
     for bc in configs:
-        flops = 3 * forward_flops_per_char(bc.model_config())
+        flops = 3 * bc.model_config().forward_flops_per_char()
         row = {"config": bc.name, "train_flops_per_char": flops}
         for precision in precisions:
             progress(f"{bc.name}: charrnn train loop, {precision}")

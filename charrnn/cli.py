@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from charrnn.cells import CELLS
 from charrnn.modelconfig import ModelConfig
 from charrnn.trainconfig import TrainConfig
 
@@ -39,10 +40,7 @@ def _d(cls, name: str) -> str:
     return f"\\[default: {getattr(cls, name)}]"  # escaped: Rich would take [..] as markup
 
 
-class ModelType(str, Enum):
-    lstm = "lstm"
-    gru = "gru"
-    rnn = "rnn"
+ModelType = Enum("ModelType", {name: name for name in CELLS}, type=str)  # --model choices
 
 
 class Unit(str, Enum):
@@ -120,7 +118,12 @@ def train(
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
     # model
     model: Annotated[
-        ModelType | None, typer.Option(help=f"Recurrent cell. {_d(M, 'model')}")
+        ModelType | None,
+        typer.Option(
+            help="Recurrent cell: "
+            + "; ".join(f"{name}: {c.about}" for name, c in CELLS.items())
+            + f". {_d(M, 'model')}"
+        ),
     ] = None,
     num_layers: Annotated[
         int | None, typer.Option(help=f"Stacked recurrent layers. {_d(M, 'num_layers')}")
@@ -471,7 +474,11 @@ def inspect(
     units: Annotated[str | None, typer.Option(help="Only these units, e.g. 0-9,17.")] = None,
     quantity: Annotated[
         list[str] | None,
-        typer.Option(help="Only these quantities: h, c, i, f, g, o (LSTM); h, r, z, n (GRU)."),
+        typer.Option(
+            help="Only these quantities: "
+            + "; ".join(f"{', '.join(c.quantity_names)} ({name})" for name, c in CELLS.items())
+            + "."
+        ),
     ] = None,
     top: Annotated[int, typer.Option(help="Units listed per feature.")] = 10,
     grad_flow: Annotated[

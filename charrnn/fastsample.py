@@ -14,6 +14,7 @@ checkpoint's weights as numpy arrays, so `charrnn sample` on the CPU never impor
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -24,51 +25,34 @@ from charrnn.modelconfig import ModelConfig
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     # 0.5 * (1 + tanh(x / 2)) is sigmoid without overflow warnings for large |x|
-    return 0.5 + 0.5 * np.tanh(0.5 * x)
+    t = np.tanh(x * 0.5)
+    t *= 0.5
+    t += 0.5
+    return t
 
 
-def expected_shapes(cfg: ModelConfig) -> dict:
-    g, h, e, v = cfg.gates * cfg.hidden_size, cfg.hidden_size, cfg.embed_size, cfg.vocab_size
-    shapes = {"embed.weight": (v, e), "head.weight": (v, h), "head.bias": (v,)}
-    for i in range(cfg.num_layers):
-        shapes |= {
-            f"rnn.weight_ih_l{i}": (g, e if i == 0 else h),
-            f"rnn.weight_hh_l{i}": (g, h),
-            f"rnn.bias_ih_l{i}": (g,),
-            f"rnn.bias_hh_l{i}": (g,),
-        }
-    return shapes
+# The array API of cells.py on numpy arrays.
+NUMPY_OPS = SimpleNamespace(
+    sigmoid=_sigmoid,
+    tanh=np.tanh,
+    relu=lambda x: np.maximum(x, 0),
+    split=lambda x, n: _split(x, n),
+)
+
+
+def _split(x: np.ndarray, n: int) -> list[np.ndarray]:
+    w = x.shape[-1] // n  # views, not copies (np.split is several times slower at batch 1)
+    return [x[..., k * w : (k + 1) * w] for k in range(n)]
 
 
 class NumpyRNN:
-    """The model's forward step for sampling: weights {state_dict name: array}.
-
-    For an LSTM the i, f, o rows of every weight and bias are pre-scaled by 1/2, so one tanh
-    over all four gates gives sigmoid(x) = (1 + tanh(x/2)) / 2 for i, f, o and tanh(x) for g;
-    layers above the first take [h_below, h] @ [W_ih; W_hh] as one matrix product.
-    """
+    """The model's forward step for sampling: weights {state_dict name: array}, transposed once
+    so each product is (B, in) @ (in, G*H); layer 0's embedding and input projection are folded
+    into one table, E W_ih^T + b_ih (V, G*H), so its input part is a row lookup."""
 
     def __init__(self, cfg: ModelConfig, weights: dict):
-        self.kind, self.layers, self.hidden = cfg.model, cfg.num_layers, cfg.hidden_size
+        self.cell, self.layers, self.hidden = cfg.cell, cfg.num_layers, cfg.hidden_size
         w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
-        (self._init_gru if self.kind == "gru" else self._init_fused)(w, cfg)
-        self.w_out = np.ascontiguousarray(w["head.weight"].T)  # (H, V)
-        self.b_out = w["head.bias"]
-        self.reset(1)
-
-    def _init_fused(self, w: dict, cfg: ModelConfig) -> None:
-        """LSTM / RNN: one (pre-scaled) matrix product and one tanh per layer and step."""
-        scale = self._gate_scale(cfg)
-        bias0 = w["rnn.bias_ih_l0"] + w["rnn.bias_hh_l0"]
-        self.table0 = (w["embed.weight"] @ w["rnn.weight_ih_l0"].T + bias0) * scale
-        self.w, self.b = [np.ascontiguousarray(w["rnn.weight_hh_l0"].T * scale)], [None]
-        for i in range(1, self.layers):
-            both = np.concatenate([w[f"rnn.weight_ih_l{i}"].T, w[f"rnn.weight_hh_l{i}"].T])
-            self.w.append(np.ascontiguousarray(both * scale))
-            self.b.append((w[f"rnn.bias_ih_l{i}"] + w[f"rnn.bias_hh_l{i}"]) * scale)
-
-    def _init_gru(self, w: dict, cfg: ModelConfig) -> None:
-        """GRU: the input and hidden products stay apart (r multiplies the hidden one)."""
         self.table0 = w["embed.weight"] @ w["rnn.weight_ih_l0"].T + w["rnn.bias_ih_l0"]
         self.w_ih = [None] + [
             np.ascontiguousarray(w[f"rnn.weight_ih_l{i}"].T) for i in range(1, self.layers)
@@ -76,14 +60,9 @@ class NumpyRNN:
         self.b_ih = [None] + [w[f"rnn.bias_ih_l{i}"] for i in range(1, self.layers)]
         self.w_hh = [np.ascontiguousarray(w[f"rnn.weight_hh_l{i}"].T) for i in range(self.layers)]
         self.b_hh = [w[f"rnn.bias_hh_l{i}"] for i in range(self.layers)]
-
-    def _gate_scale(self, cfg: ModelConfig) -> np.ndarray:
-        H = cfg.hidden_size
-        if self.kind == "lstm":  # i, f, g, o: halve i, f, o (sigmoid through tanh)
-            return np.concatenate([np.full(2 * H, 0.5), np.ones(H), np.full(H, 0.5)]).astype(
-                np.float32
-            )
-        return np.ones(cfg.gates * H, np.float32)
+        self.w_out = np.ascontiguousarray(w["head.weight"].T)  # (H, V)
+        self.b_out = w["head.bias"]
+        self.reset(1)
 
     @classmethod
     def from_torch(cls, model) -> NumpyRNN:
@@ -91,50 +70,20 @@ class NumpyRNN:
         return cls(model.config, sd)
 
     def reset(self, batch: int) -> None:
-        H = self.hidden
-        # xh[i] = [h of layer i-1 | h of layer i]: layer i's whole input for one product,
-        # filled in place each step (no concatenation).
-        self.xh = [np.zeros((batch, 2 * H), np.float32) for _ in range(self.layers)]
-        self.h = [np.zeros((batch, H), np.float32) for _ in range(self.layers)]
-        self.c = [np.zeros((batch, H), np.float32) for _ in range(self.layers)]
+        zeros = tuple(np.zeros((batch, self.hidden), np.float32) for _ in self.cell.states)
+        self.state = [zeros] * self.layers
 
     def step(self, ids: np.ndarray) -> np.ndarray:
         """ids: (B,) -> logits (B, V), advancing the state."""
-        if self.kind == "gru":
-            return self._gru_step(ids)
-        H = self.hidden
-        for i in range(self.layers):
-            if i == 0:
-                z = self.table0[ids] + self.h[0] @ self.w[0]
-            else:
-                xh = self.xh[i]
-                xh[:, :H] = self.h[i - 1]
-                xh[:, H:] = self.h[i]
-                z = xh @ self.w[i]
-                z += self.b[i]
-            if self.kind == "lstm":
-                t = np.tanh(z, out=z)  # i, f, o: tanh(x/2); g: tanh(x)
-                t[:, : 2 * H] *= 0.5
-                t[:, : 2 * H] += 0.5  # now sigmoid for i and f
-                c = self.c[i]
-                c *= t[:, H : 2 * H]
-                c += t[:, :H] * t[:, 2 * H : 3 * H]
-                self.h[i] = (0.5 + 0.5 * t[:, 3 * H :]) * np.tanh(c)
-            else:
-                self.h[i] = np.tanh(z)
-        return self.h[-1] @ self.w_out + self.b_out
-
-    def _gru_step(self, ids: np.ndarray) -> np.ndarray:
-        H = self.hidden
-        x_proj = self.table0[ids]
+        x_proj = self.table0[ids]  # (B, G*H)
         for i in range(self.layers):
             if i:
-                x_proj = self.h[i - 1] @ self.w_ih[i] + self.b_ih[i]
-            h_proj = self.h[i] @ self.w_hh[i] + self.b_hh[i]
-            rz = _sigmoid(x_proj[:, : 2 * H] + h_proj[:, : 2 * H])  # gate order r, z, n
-            n = np.tanh(x_proj[:, 2 * H :] + rz[:, :H] * h_proj[:, 2 * H :])
-            self.h[i] = (1 - rz[:, H:]) * n + rz[:, H:] * self.h[i]
-        return self.h[-1] @ self.w_out + self.b_out
+                x_proj = self.state[i - 1][0] @ self.w_ih[i]
+                x_proj += self.b_ih[i]
+            h_proj = self.state[i][0] @ self.w_hh[i]
+            h_proj += self.b_hh[i]
+            self.state[i], _ = self.cell.step(NUMPY_OPS, x_proj, h_proj, self.state[i])
+        return self.state[-1][0] @ self.w_out + self.b_out
 
 
 def load(path) -> tuple[NumpyRNN, object, dict]:
@@ -144,7 +93,7 @@ def load(path) -> tuple[NumpyRNN, object, dict]:
     cfg, vocab = ckptfile.read_config(path, meta)
     arrays = ckptfile.load_arrays(path, entries, ("model",), "numpy")
     weights = {k[len("model.") :]: v for k, v in arrays.items()}
-    for name, shape in expected_shapes(cfg).items():
+    for name, shape in cfg.weight_shapes().items():
         if name not in weights or tuple(weights[name].shape) != shape:
             raise CheckpointError(f"{path}: weights do not match the model config ({name}).")
     return NumpyRNN(cfg, weights), vocab, meta

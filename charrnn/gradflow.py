@@ -19,19 +19,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from charrnn.activations import cell_step, layer_weights
+from charrnn.activations import cell_step
+from charrnn.model import layer_weights
 
 
 def recurrent_singular_values(model) -> list[dict]:
     """Per layer: {"W_hh": sigma_max, "<gate>": sigma_max of that gate's block, ...}."""
     cfg = model.config
-    names = {"lstm": "ifgo", "gru": "rzn", "rnn": ""}[cfg.model]
     out = []
     with torch.no_grad():
         for layer in range(cfg.num_layers):
-            w = getattr(model.rnn, f"weight_hh_l{layer}").detach().float().cpu()
+            w = layer_weights(model, layer)[1].detach().float().cpu()
             row = {"W_hh": float(torch.linalg.matrix_norm(w, ord=2))}
-            for name, block in zip(names, w.chunk(cfg.gates), strict=False):
+            for name, block in zip(cfg.cell.block_names, w.chunk(cfg.gates), strict=False):
                 row[name] = float(torch.linalg.matrix_norm(block, ord=2))
             out.append(row)
     return out
@@ -41,8 +41,11 @@ def recurrent_singular_values(model) -> list[dict]:
 class GradFlow:
     horizon: int
     windows: int
-    h: np.ndarray  # (L, K+1): mean ||dL_T/dh_{T-k}|| per layer
-    c: np.ndarray | None  # (L, K+1) for an LSTM
+    norms: dict  # {state name: (L, K+1) mean ||dL_T/d state_{T-k}|| per layer}: h, and c (LSTM)
+
+    @property
+    def h(self) -> np.ndarray:
+        return self.norms["h"]
 
     def per_step_ratio(self, layer: int = -1) -> float:
         """Geometric-mean factor by which the hidden-state gradient changes per step back."""
@@ -53,15 +56,12 @@ class GradFlow:
         return float(np.exp((np.log(g[-1]) - np.log(g[0])) / (len(g) - 1)))
 
     def to_dict(self) -> dict:
-        d = {
+        return {
             "horizon": self.horizon,
             "windows": self.windows,
-            "h": self.h.tolist(),
+            **{name: values.tolist() for name, values in self.norms.items()},
             "per_step_ratio": [self.per_step_ratio(i) for i in range(self.h.shape[0])],
         }
-        if self.c is not None:
-            d["c"] = self.c.tolist()
-        return d
 
 
 def window_starts(n: int, horizon: int, windows: int, warmup: int) -> np.ndarray:
@@ -91,47 +91,35 @@ def gradient_flow(
             ctx = torch.stack([ids_t[s - w : s] for s in starts]) if w else None
             if ctx is not None:
                 _, state = model(ctx, None)
-    h = [
-        state[0][layer].clone() if state else torch.zeros(batch, cfg.hidden_size)
-        for layer in range(cfg.num_layers)
-    ]
-    c = [
-        state[1][layer].clone()
-        if state and cfg.model == "lstm"
-        else torch.zeros(batch, cfg.hidden_size)
+    names = cfg.state_names
+    zeros = tuple(torch.zeros(batch, cfg.hidden_size) for _ in names)
+    layer_states = [
+        tuple(s[layer].clone() for s in state) if state else zeros
         for layer in range(cfg.num_layers)
     ]
     x_ids = torch.stack([ids_t[s : s + horizon + 1] for s in starts])  # (B, K+1)
     target = torch.stack([ids_t[s + horizon + 1] for s in starts])  # (B,)
     weights = [layer_weights(model, layer) for layer in range(cfg.num_layers)]
-    hs, cs = [], []  # [t][layer] tensors whose gradients we read
+    seen = []  # seen[t][layer]: the state tuple whose gradients we read
     with torch.enable_grad():
         for t in range(horizon + 1):
             x = model.embed(x_ids[:, t])
-            hs.append([])
-            cs.append([])
+            seen.append([])
             for layer in range(cfg.num_layers):
                 w_ih, _, b_ih, _ = weights[layer]
-                h[layer], c[layer], _ = cell_step(
-                    cfg.model, weights[layer], x @ w_ih.T + b_ih, h[layer], c[layer]
+                layer_states[layer], _ = cell_step(
+                    cfg.cell, weights[layer], x @ w_ih.T + b_ih, layer_states[layer]
                 )
-                h[layer].retain_grad()
-                hs[-1].append(h[layer])
-                if cfg.model == "lstm":
-                    c[layer].retain_grad()
-                    cs[-1].append(c[layer])
-                x = h[layer]
+                for s in layer_states[layer]:
+                    s.retain_grad()
+                seen[-1].append(layer_states[layer])
+                x = layer_states[layer][0]
         loss = F.cross_entropy(model.head(x), target, reduction="sum")  # windows independent
         loss.backward()
-    norms_h = np.zeros((cfg.num_layers, horizon + 1))
-    norms_c = np.zeros((cfg.num_layers, horizon + 1)) if cfg.model == "lstm" else None
+    norms = {name: np.zeros((cfg.num_layers, horizon + 1)) for name in names}
     for k in range(horizon + 1):
-        t = horizon - k
         for layer in range(cfg.num_layers):
-            g = hs[t][layer].grad
-            norms_h[layer, k] = 0.0 if g is None else float(g.norm(dim=1).mean())
-            if norms_c is not None:
-                gc = cs[t][layer].grad
-                norms_c[layer, k] = 0.0 if gc is None else float(gc.norm(dim=1).mean())
+            for name, s in zip(names, seen[horizon - k][layer], strict=True):
+                norms[name][layer, k] = 0.0 if s.grad is None else float(s.grad.norm(dim=1).mean())
     model.zero_grad(set_to_none=True)
-    return GradFlow(horizon, batch, norms_h, norms_c)
+    return GradFlow(horizon, batch, norms)

@@ -16,38 +16,15 @@ from importlib import resources
 
 import numpy as np
 
-LABELS = {
-    "h": "hidden h",
-    "c": "cell c",
-    "i": "input gate i",
-    "f": "forget gate f",
-    "g": "candidate g",
-    "o": "output gate o",
-    "r": "reset gate r",
-    "z": "update gate z",
-    "n": "candidate n",
-}
-KINDS = {
-    "h": "tanh",
-    "g": "tanh",
-    "n": "tanh",
-    "c": "cell",
-    "i": "gate",
-    "f": "gate",
-    "o": "gate",
-    "r": "gate",
-    "z": "gate",
-}
-GATE_COLORS = {"i": "#1f77b4", "f": "#d62728", "o": "#2ca02c", "r": "#9467bd", "z": "#ff7f0e"}
+from charrnn.cells import GATE, UNBOUNDED, CellSpec, Quantity
 
 
-def display_values(quantity: str, values: np.ndarray) -> np.ndarray:
-    """Values on the -1 .. +1 color scale: tanh for cell states (unbounded), 2v - 1 for gates
-    (0 .. 1), as they are for h and the candidates (already tanh)."""
-    kind = KINDS[quantity]
-    if kind == "cell":
+def display_values(quantity: Quantity, values: np.ndarray) -> np.ndarray:
+    """Values on the -1 .. +1 color scale: 2v - 1 for gates (0 .. 1), tanh for unbounded
+    quantities (cell states), as they are for bounded ones (h of tanh cells, candidates)."""
+    if quantity.scale == UNBOUNDED:
         return np.tanh(values)
-    return 2 * values - 1 if kind == "gate" else values
+    return 2 * values - 1 if quantity.scale == GATE else values
 
 
 def diverging_rgb(v: float) -> str:
@@ -66,10 +43,10 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def quantize(a: np.ndarray, kind: str) -> tuple[str, list]:
+def quantize(a: np.ndarray, scale: str) -> tuple[str, list]:
     """(T, H) values of one layer -> (base64 of uint8 codes, unit-major, per-unit scales).
-    Code 0..255 stands for -scale..+scale; scale is 1 except for cell states (max |c|)."""
-    scales = np.maximum(np.abs(a).max(axis=0), 1e-6) if kind == "cell" else np.ones(a.shape[1])
+    Code 0..255 stands for -scale..+scale; scale is 1 except for unbounded ones (max |value|)."""
+    scales = np.maximum(np.abs(a).max(axis=0), 1e-6) if scale == UNBOUNDED else np.ones(a.shape[1])
     codes = np.clip(np.rint((a / scales + 1) * 127.5), 0, 255).astype(np.uint8)
     return b64(np.ascontiguousarray(codes.T).tobytes()), [round(float(s), 5) for s in scales]
 
@@ -120,6 +97,7 @@ def activation_page(
     title: str,
     text: str,
     vocab,
+    cell: CellSpec,
     arrays: dict,
     probs: np.ndarray,
     layers: list[int],
@@ -131,10 +109,11 @@ def activation_page(
 ) -> str:
     quantities = {}
     for q, a in arrays.items():  # a: (L, T, H)
-        encoded = [quantize(a[i], KINDS[q]) for i in range(a.shape[0])]
+        quantity = cell.quantity(q)
+        encoded = [quantize(a[i], quantity.scale) for i in range(a.shape[0])]
         quantities[q] = {
-            "label": LABELS[q],
-            "kind": KINDS[q],
+            "label": quantity.label,
+            "kind": quantity.scale,
             "b64": [e[0] for e in encoded],
             "scales": [e[1] for e in encoded],
         }
@@ -204,7 +183,7 @@ def ranking_tables(ranking: dict, units: list[int] | None = None) -> str:
     return "".join(out)
 
 
-def saturation_svg(stats: dict, size: int = 220) -> str:
+def saturation_svg(stats: dict, cell: CellSpec, size: int = 220) -> str:
     """Figure 3 of Karpathy et al. (2015): one scatter per layer, a dot per unit and gate."""
     if not stats:
         return ""
@@ -217,11 +196,11 @@ def saturation_svg(stats: dict, size: int = 220) -> str:
             for x, y in zip(left[layer], right[layer], strict=True):
                 dots.append(
                     f"<circle cx='{m + x * s:.1f}' cy='{10 + (1 - y) * s:.1f}' r='2.2' "
-                    f"fill='{GATE_COLORS.get(gate, '#555')}' fill-opacity='0.55'/>"
+                    f"fill='{cell.quantity(gate).color}' fill-opacity='0.55'/>"
                 )
         legend = "".join(
             f"<text x='{m + 8 + 28 * k}' y='{size - 2}' font-size='10' "
-            f"fill='{GATE_COLORS.get(g, '#555')}'>{esc(g)}</text>"
+            f"fill='{cell.quantity(g).color}'>{esc(g)}</text>"
             for k, g in enumerate(stats)
         )
         plots.append(

@@ -90,7 +90,7 @@ def run(
     cfg = model.config
     layers = _check_indices(layers, cfg.num_layers, "--layer")
     units = _check_indices(units, cfg.hidden_size, "--units")
-    known = activations.QUANTITIES[cfg.model]
+    known = cfg.cell.quantity_names
     bad = [q for q in quantities or [] if q not in known]
     if bad:
         raise ConfigError(f"--quantity {bad[0]}: a {cfg.model} has {', '.join(known)}.")
@@ -106,9 +106,7 @@ def run(
         arrays = {
             q: a
             for q, a in arrays.items()
-            if not quantities
-            or q in quantities
-            or (html_path and q in activations.GATES[cfg.model])
+            if not quantities or q in quantities or (html_path and q in cfg.cell.saturating_gates)
         }
         chunks = unitsearch.in_memory(arrays, probs)
     else:
@@ -146,12 +144,12 @@ def run(
         if as_json:
             print(json.dumps([s.to_dict() for f in names for s in ranking[f]], indent=1))
         else:
-            excerpts = _excerpts(chunks, text, ranking, names, layer_ids, unit_ids)
+            excerpts = _excerpts(chunks, text, ranking, names, layer_ids, unit_ids, cfg.cell)
             for f in names:
                 out.print(_ranking_table(f, ranking[f], excerpts))
     sat = {}
     if saturation or html_path:
-        sat = unitsearch.saturation(chunks, cfg.model)
+        sat = unitsearch.saturation(chunks, cfg.cell)
         if saturation:
             out.print(_saturation_table(sat, layer_ids))
     if span:
@@ -179,17 +177,18 @@ def run(
         else:
             out.print(_grad_flow_table(flows))
     if html_path:
-        shown = _fit_budget(selected(arrays))
+        shown = _fit_budget(selected(arrays), cfg.cell)
         page = html.activation_page(
             title=f"charrnn inspect: {Path(str(info.path)).name}",
             text=text,
             vocab=vocab,
+            cell=cfg.cell,
             arrays=shown,
             probs=probs,
             layers=layer_ids,
             units=unit_ids,
             ranking=ranking,
-            saturation_svg=html.saturation_svg(sat),
+            saturation_svg=html.saturation_svg(sat, cfg.cell),
             extra=_grad_flow_svg(flows) if flows else "",
             subtitle=f"{cfg.num_layers}x{cfg.hidden_size} {cfg.model} · {len(text)} characters "
             f"of {label}",
@@ -204,9 +203,9 @@ def _renumber(score, layer_ids, unit_ids):
     return score
 
 
-def _fit_budget(arrays: dict) -> dict:
-    """Keep quantities (h first, then c, then gates) while the page stays under budget."""
-    order = sorted(arrays, key=lambda q: "hcifgorzn".index(q))
+def _fit_budget(arrays: dict, cell) -> dict:
+    """Keep quantities (the state first, then the gates) while the page stays under budget."""
+    order = [q for q in cell.quantity_names if q in arrays]
     kept, used = {}, 0
     for q in order:
         size = arrays[q].size
@@ -222,7 +221,7 @@ def _fit_budget(arrays: dict) -> dict:
     return kept
 
 
-def _excerpts(chunks, text, ranking, names, layer_ids, unit_ids, width=32) -> dict:
+def _excerpts(chunks, text, ranking, names, layer_ids, unit_ids, cell, width=32) -> dict:
     """A short stretch of text around where each feature turns on, with each top unit's values.
     (Rankings hold the model's layer and unit numbers; `chunks` holds the selected ones.)"""
     wanted = {
@@ -239,7 +238,9 @@ def _excerpts(chunks, text, ranking, names, layer_ids, unit_ids, width=32) -> di
         t = int(starts[min(len(starts) - 1, 1)]) if len(starts) else 0
         lo = max(0, t - width // 3)
         for s in ranking[f][:10]:
-            values = html.display_values(s.quantity, series[(s.quantity, s.layer, s.unit)])
+            values = html.display_values(
+                cell.quantity(s.quantity), series[(s.quantity, s.layer, s.unit)]
+            )
             out[(f, s.layer, s.unit, s.quantity)] = _colored(
                 text[lo : lo + width], values[lo : lo + width]
             )
@@ -348,11 +349,10 @@ def _grad_flow_table(flows: dict) -> Table:
     columns = []  # (flow, quantity, layer)
     for name, flow in flows.items():
         for layer in range(flow.h.shape[0]):
-            for q, values in (("h", flow.h), ("c", flow.c)):
-                if values is not None:
-                    prefix = f"{name}\n" if len(flows) > 1 else ""
-                    t.add_column(f"{prefix}{q}, layer {layer}", justify="right")
-                    columns.append(values[layer])
+            for q, values in flow.norms.items():
+                prefix = f"{name}\n" if len(flows) > 1 else ""
+                t.add_column(f"{prefix}{q}, layer {layer}", justify="right")
+                columns.append(values[layer])
     horizon = next(iter(flows.values())).horizon
     for k in _flow_rows(horizon):
         t.add_row(str(k), *(f"{values[k]:.3e}" for values in columns))
@@ -370,9 +370,8 @@ def _grad_flow_svg(flows: dict) -> str:
     series = {}
     for name, flow in flows.items():
         for layer in range(flow.h.shape[0]):
-            series[f"{name}: h, layer {layer}"] = list(enumerate(flow.h[layer].tolist()))
-            if flow.c is not None:
-                series[f"{name}: c, layer {layer}"] = list(enumerate(flow.c[layer].tolist()))
+            for q, values in flow.norms.items():
+                series[f"{name}: {q}, layer {layer}"] = list(enumerate(values[layer].tolist()))
     chart = svg.line_chart(
         series,
         title="||dL_T / d state_(T-k)||",

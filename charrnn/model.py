@@ -1,9 +1,10 @@
-"""`ModelConfig` and `CharRNN`: Embedding -> LSTM / GRU / RNN stack -> dropout -> Linear.
+"""`CharRNN`: Embedding -> recurrent stack (LSTM / GRU / RNN, from cells.py) -> dropout -> Linear.
 
 The model is explicit about recurrent state: `forward(ids, state) -> (logits, state)`, where the
-state is always a tuple of (num_layers, B, H) tensors: (h, c) for an LSTM, (h,) for a GRU or a
-vanilla RNN. Training carries it across windows (detached); sampling carries it across steps.
-Parameter names are nn.LSTM's own (`rnn.weight_hh_l0`, ...), which `activations.py` reads.
+state is always a tuple of (num_layers, B, H) tensors, one per state of the cell kind: (h, c) for
+an LSTM, (h,) for a GRU or a vanilla RNN. Training carries it across windows (detached); sampling
+carries it across steps. Parameter names are the torch modules' own (`rnn.weight_hh_l0`, ...);
+`layer_weights` is the one place that reads them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from charrnn.modelconfig import MODEL_TYPES, ModelConfig  # noqa: F401 (re-exported)
+from charrnn.modelconfig import ModelConfig
 
 State = tuple[torch.Tensor, ...]
 
@@ -20,14 +21,15 @@ class CharRNN(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
-        rnn_class = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[config.model]
+        cell = config.cell
         self.embed = nn.Embedding(config.vocab_size, config.embed_size)
-        self.rnn = rnn_class(
+        self.rnn = getattr(nn, cell.torch_module)(
             config.embed_size,
             config.hidden_size,
             config.num_layers,
             batch_first=True,
             dropout=config.dropout if config.num_layers > 1 else 0.0,
+            **cell.module_options,
         )
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_size, config.vocab_size)
@@ -40,11 +42,20 @@ class CharRNN(nn.Module):
 
     def forward(self, ids: torch.Tensor, state: State | None = None):
         x = self.embed(ids)  # (B, T, E)
-        if state is not None and self.config.model != "lstm":
+        single = len(self.config.state_names) == 1  # nn.GRU / nn.RNN take h itself, not (h,)
+        if state is not None and single:
             state = state[0]
         out, state = self.rnn(x, state)  # out: (B, T, H)
         logits = self.head(self.drop(out))  # (B, T, V)
-        return logits, (state if isinstance(state, tuple) else (state,))
+        return logits, ((state,) if single else tuple(state))
+
+
+def layer_weights(model: CharRNN, layer: int):
+    """(W_ih, W_hh, b_ih, b_hh) of one recurrent layer."""
+    return tuple(
+        getattr(model.rnn, f"{name}_l{layer}")
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    )
 
 
 def detach_state(state: State | None) -> State | None:

@@ -1,19 +1,20 @@
-"""`ModelConfig`: what a CharRNN is (cell type and sizes), as plain data.
+"""`ModelConfig`: what a CharRNN is (cell kind and sizes), as plain data, with the arithmetic that
+follows from it (parameter count, FLOPs per character, weight names and shapes).
 
-Kept apart from model.py, which needs torch, so that reading a checkpoint's config and sampling
-on the CPU (numpy) start without importing torch.
+Kept apart from model.py, which needs torch, so that `--help`, reading a checkpoint's config and
+sampling on the CPU (numpy) start without importing torch. The cell kinds are in cells.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-MODEL_TYPES = ("lstm", "gru", "rnn")
+from charrnn import cells
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    vocab_size: int
+    vocab_size: int | None = None  # None until a corpus (or checkpoint) says
     model: str = "lstm"
     embed_size: int = 64
     hidden_size: int = 512
@@ -21,23 +22,28 @@ class ModelConfig:
     dropout: float = 0.0  # between recurrent layers and before the output layer
 
     def __post_init__(self):
-        if self.model not in MODEL_TYPES:
-            raise ValueError(f"--model must be one of {', '.join(MODEL_TYPES)}, not {self.model!r}")
+        cells.spec(self.model)  # ValueError naming the kinds
         for name in ("vocab_size", "embed_size", "hidden_size", "num_layers"):
             value = getattr(self, name)
+            if name == "vocab_size" and value is None:
+                continue
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be a positive integer")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError("--dropout must be in [0, 1)")
 
     @property
+    def cell(self) -> cells.CellSpec:
+        return cells.CELLS[self.model]
+
+    @property
     def gates(self) -> int:
-        """Gate blocks stacked in each weight matrix: 4 (i, f, g, o), 3 (r, z, n) or 1."""
-        return {"lstm": 4, "gru": 3, "rnn": 1}[self.model]
+        """Blocks stacked in each weight matrix: 4 (LSTM i, f, g, o), 3 (GRU r, z, n), 1 (RNN)."""
+        return self.cell.blocks
 
     @property
     def state_names(self) -> tuple[str, ...]:
-        return ("h", "c") if self.model == "lstm" else ("h",)
+        return self.cell.state_names
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,7 +56,35 @@ class ModelConfig:
             raise ValueError(f"unknown model config keys {sorted(unknown)}")
         return cls(**d)
 
+    # ------------------------------------------------------------------ arithmetic
+    def layer_input(self, layer: int) -> int:
+        return self.embed_size if layer == 0 else self.hidden_size
+
+    def weight_shapes(self) -> dict[str, tuple[int, ...]]:
+        """{state_dict name: shape} of every weight (PyTorch's layout for every cell kind)."""
+        g, h, v = self.gates * self.hidden_size, self.hidden_size, self.vocab_size
+        shapes = {"embed.weight": (v, self.embed_size), "head.weight": (v, h), "head.bias": (v,)}
+        for i in range(self.num_layers):
+            shapes |= {
+                f"rnn.weight_ih_l{i}": (g, self.layer_input(i)),
+                f"rnn.weight_hh_l{i}": (g, h),
+                f"rnn.bias_ih_l{i}": (g,),
+                f"rnn.bias_hh_l{i}": (g,),
+            }
+        return shapes
+
     def num_params(self) -> int:
-        E, H, V, G = self.embed_size, self.hidden_size, self.vocab_size, self.gates
-        rnn = sum(G * H * ((E if layer == 0 else H) + H + 2) for layer in range(self.num_layers))
-        return V * E + rnn + H * V + V
+        total = 0
+        for shape in self.weight_shapes().values():
+            n = 1
+            for d in shape:
+                n *= d
+            total += n
+        return total
+
+    def forward_flops_per_char(self) -> int:
+        """2 x multiply-adds of the matrix products for one character (the embedding is a
+        lookup); training costs about 3x this (forward + backward)."""
+        g, h = self.gates, self.hidden_size
+        rnn = sum(2 * g * h * (self.layer_input(i) + h) for i in range(self.num_layers))
+        return rnn + 2 * h * self.vocab_size

@@ -133,7 +133,8 @@ def _units_section(model, ckpt) -> str:
         parts.append(html.ranking_tables({feature: scores}))
         if scores:
             s = scores[0]
-            values = html.display_values(s.quantity, series[(s.quantity, s.layer, s.unit)][:600])
+            quantity = ckpt.model_config.cell.quantity(s.quantity)
+            values = html.display_values(quantity, series[(s.quantity, s.layer, s.unit)][:600])
             parts.append(
                 f"<div class='sub'>layer {s.layer} unit {s.unit} ({s.quantity}), "
                 f"r = {s.r:+.3f}</div>" + _colored_excerpt(text[:600], values)

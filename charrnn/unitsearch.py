@@ -208,10 +208,10 @@ def match_span(
 
 
 # --------------------------------------------------------------------------- gate saturation
-def saturation(chunks, model_kind: str) -> dict:
+def saturation(chunks, cell) -> dict:
     """{gate: (left, right)}, each (L, H): the fraction of characters each unit's gate is
-    below 0.1 / above 0.9. Gates are those of the cell type (LSTM i, f, o; GRU r, z)."""
-    gates = [g for g in activations.GATES[model_kind] if g not in ("g", "n")]
+    below 0.1 / above 0.9. Gates are the sigmoid gates of the cell kind (LSTM i, f, o; GRU r, z)."""
+    gates = list(cell.saturating_gates)
     low = {g: 0.0 for g in gates}
     high = {g: 0.0 for g in gates}
     n = 0

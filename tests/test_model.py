@@ -2,9 +2,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from charrnn.cells import CELLS
 from charrnn.model import CharRNN, ModelConfig, detach_state
 
-KINDS = ["lstm", "gru", "rnn"]
+KINDS = list(CELLS)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -56,25 +56,6 @@ def test_bad_options(bad):
         SampleConfig(**bad)
 
 
-@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
-def test_numpy_step_matches_the_torch_model(kind):
-    import numpy as np
-
-    from charrnn.fastsample import NumpyRNN
-
-    torch.manual_seed(0)
-    model = CharRNN(
-        ModelConfig(vocab_size=7, model=kind, embed_size=5, hidden_size=12, num_layers=2)
-    ).eval()
-    ids = np.array([[1, 2, 3, 4, 0, 6, 6, 2], [5, 5, 0, 1, 2, 3, 4, 6]])  # (B, T)
-    with torch.no_grad():
-        expected, _ = model(torch.from_numpy(ids))  # (B, T, V)
-    fast = NumpyRNN.from_torch(model)
-    fast.reset(2)
-    for t in range(ids.shape[1]):
-        np.testing.assert_allclose(fast.step(ids[:, t]), expected[:, t].numpy(), atol=1e-5)
-
-
 def test_greedy_output_is_the_same_on_both_paths(model_and_vocab):
     from charrnn.sample import generate_torch
 

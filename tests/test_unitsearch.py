@@ -2,6 +2,7 @@ import numpy as np
 import torch
 
 from charrnn import activations, unitsearch
+from charrnn.cells import CELLS
 from charrnn.model import CharRNN, ModelConfig
 
 
@@ -67,7 +68,7 @@ def test_match_span_finds_units_and_other_places():
 def test_saturation_fractions():
     f = np.array([[[0.05, 0.5], [0.95, 0.5], [0.02, 0.99], [0.5, 0.5]]])  # (1, 4, 2)
     chunks = unitsearch.in_memory({"f": f, "i": f, "o": f}, np.zeros((4, 2)))
-    sat = unitsearch.saturation(chunks, "lstm")
+    sat = unitsearch.saturation(chunks, CELLS["lstm"])
     left, right = sat["f"]
     np.testing.assert_allclose(left[0], [0.5, 0.0])
     np.testing.assert_allclose(right[0], [0.25, 0.25])

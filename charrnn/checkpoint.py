@@ -27,13 +27,13 @@ from charrnn.ckptfile import (  # noqa: F401 (re-exported: the one place to impo
     FORMAT_NAME,
     FORMAT_VERSION,
     LATEST,
-    atomic_write_bytes,
     load_arrays,
     read_config,
     read_header,
     resolve,
 )
 from charrnn.errors import CheckpointError
+from charrnn.fileio import atomic_write_bytes
 from charrnn.model import CharRNN, ModelConfig
 from charrnn.vocab import Vocab
 
@@ -74,7 +74,13 @@ def save(
         **(meta or {}),
     }
     data = safetensors_bytes(tensors, metadata={"charrnn": json.dumps(header, ensure_ascii=False)})
-    atomic_write_bytes(path, data, what="checkpoint")
+    atomic_write_bytes(
+        path,
+        data,
+        what="checkpoint",
+        error=CheckpointError,
+        hint="Free disk space or choose another --out directory.",
+    )
     return path
 
 

@@ -44,36 +44,6 @@ def resolve(path: str | os.PathLike) -> Path:
     return p
 
 
-def atomic_write_bytes(
-    path: Path,
-    data: bytes,
-    what: str = "file",
-    error=CheckpointError,
-    hint: str = "Free disk space or choose another --out directory.",
-) -> None:
-    """Temp file + fsync + rename + fsync of the directory: `path` holds the old bytes or the
-    new ones, never a mix. Failure raises `error` saying so, with `hint`."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        kept = f"; the previous {path.name} is intact" if path.exists() else ""
-        raise error(f"could not write {what} {path}: {e.strerror or e}{kept}. {hint}") from None
-    try:  # make the rename itself durable
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
-
-
 def read_header(path: Path) -> tuple[dict, dict]:
     """(tensor entries, charrnn metadata) after checking the safetensors header by hand."""
     bad = f"{path}: not a charrnn checkpoint"

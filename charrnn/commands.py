@@ -12,6 +12,7 @@ from pathlib import Path
 
 from charrnn import ckptfile, data
 from charrnn.errors import CharRNNError, ConfigError, DataError
+from charrnn.metrics import bpc
 from charrnn.modelconfig import ModelConfig
 from charrnn.trainconfig import TrainConfig
 from charrnn.ui import err, human_count, out
@@ -133,9 +134,9 @@ def run_training(
         best = result.position.best_val_loss
         line = f"done: {result.position.step} steps in {result.position.train_seconds:.0f}s"
         if best is not None:
-            line += f"; best val {best:.4f} nats = {best / 0.6931471805599453:.4f} bpc"
+            line += f"; best val {best:.4f} nats = {bpc(best):.4f} bpc"
         if result.test_loss is not None:
-            line += f"; test {result.test_loss / 0.6931471805599453:.4f} bpc"
+            line += f"; test {bpc(result.test_loss):.4f} bpc"
         print(f"{line}; checkpoints: {out}/best.ckpt, {out}/latest.ckpt")
     return result
 
@@ -301,7 +302,7 @@ def run_eval(
     ckpt, file, *, seq_len: int, batch_size: int, device: str, fresh_windows: bool = False
 ) -> dict:
     from charrnn.checkpoint import load_model
-    from charrnn.evaluate import LN2, fresh_window_loss_sum, loss_sum
+    from charrnn.evaluate import fresh_window_loss_sum, loss_sum
     from charrnn.runtime import pick_device
 
     model, vocab, _ = load_model(ckpt, pick_device(device))
@@ -317,7 +318,7 @@ def run_eval(
         )
     return {
         "loss": total / count,
-        "bpc": total / count / LN2,
+        "bpc": bpc(total / count),
         "chars": count,
         "mode": f"fresh {seq_len}-char windows" if fresh_windows else "carried state",
     }
@@ -369,7 +370,7 @@ def describe_checkpoint(ckpt) -> dict:
         "tokens_seen": pos.get("tokens"),
         "train_seconds": pos.get("train_seconds"),
         "best_val_loss": best,
-        "best_val_bpc": best / 0.6931471805599453 if best is not None else None,
+        "best_val_bpc": bpc(best) if best is not None else None,
         "train_config": c.meta.get("train_config"),
         "corpus": c.meta.get("corpus"),
         "resumable": "rng.torch" in checkpoint.read_header(c.path)[0],

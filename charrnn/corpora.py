@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from charrnn.ckptfile import atomic_write_bytes
-from charrnn.errors import CharRNNError
+from charrnn.errors import CharRNNError, OutputError
+from charrnn.fileio import atomic_write_bytes
 
 Progress = Callable[[int, int | None], None]  # (bytes done, bytes total or None)
 BUILDERS = {"pystdlib": "Python standard-library source code of this interpreter (offline)"}
@@ -136,8 +136,10 @@ def write_file(dest: Path, data: bytes) -> Path:
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise CharRNNError(f"cannot create {dest.parent}: {e.strerror or e}.") from None
-    atomic_write_bytes(dest, data, "corpus", CharRNNError, "Free disk space or write elsewhere.")
+        raise OutputError(f"cannot create {dest.parent}: {e.strerror or e}.") from None
+    atomic_write_bytes(
+        dest, data, what="corpus", error=OutputError, hint="Free disk space or write elsewhere."
+    )
     return dest
 
 

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from charrnn.ckptfile import atomic_write_bytes
 from charrnn.errors import DataError
+from charrnn.fileio import atomic_write_bytes
 from charrnn.vocab import UNIT_BYTE, UNIT_CHAR, Vocab
 
 TOKEN_FORMAT = 1
@@ -201,9 +201,9 @@ def prepare(
         atomic_write_bytes(
             header_path,
             json.dumps(header, ensure_ascii=False).encode("utf-8"),
-            "token cache header",
-            DataError,
-            "Free space or use --cache-dir.",
+            what="token cache header",
+            error=DataError,
+            hint="Free space or choose another --cache-dir.",
         )
     except OSError as e:
         raise DataError(

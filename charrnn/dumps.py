@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from charrnn.checkpoint import atomic_write_bytes
+from charrnn.errors import OutputError
+from charrnn.fileio import atomic_write_bytes
 from charrnn.vocab import Vocab
 
 
@@ -57,7 +58,13 @@ def write(
             **{q: a for q, a in arrays.items()},
         )
         payload = buf.getvalue()
-    atomic_write_bytes(path, payload, what="activation dump")
+    atomic_write_bytes(
+        path,
+        payload,
+        what="activation dump",
+        error=OutputError,
+        hint="Free disk space or give another --out file.",
+    )
 
 
 def read(path: Path) -> dict:

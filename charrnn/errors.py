@@ -1,23 +1,31 @@
-"""Errors the library raises for bad input; the CLI turns each into one line and an exit code.
+"""Errors the library raises; the CLI turns each into one line on stderr and an exit code.
 
-Library code never prints or exits: it raises `CharRNNError` (or a subclass) with a message that
-says what was wrong and what to do instead. Anything else reaching the CLI is a bug.
+Library code never prints or exits: it raises a `CharRNNError` subclass with a message that says
+what was wrong and what to do instead. Anything else reaching the CLI is a bug.
 """
 
 
 class CharRNNError(Exception):
-    """Bad input the user can fix. `exit_code` is what the CLI exits with."""
+    """Something the user can fix. `exit_code` is what the CLI exits with."""
 
     exit_code = 2
 
 
+class ConfigError(CharRNNError, ValueError):
+    """An option value out of range, or options that do not fit together."""
+
+
 class DataError(CharRNNError):
-    """A text file that cannot be used for training or evaluation."""
+    """A text file that cannot be used for training, evaluation or inspection."""
 
 
 class CheckpointError(CharRNNError):
-    """A checkpoint file that is missing, corrupt, foreign or incompatible."""
+    """A checkpoint file that is missing, corrupt, foreign or incompatible, or cannot be written."""
 
 
-class ConfigError(CharRNNError):
-    """An option value out of range, or options that do not fit together."""
+class TrainingError(CharRNNError):
+    """A run that cannot go on: the loss diverged, or the device ran out of memory."""
+
+
+class OutputError(CharRNNError):
+    """A result file (page, dump, corpus, report) that could not be written."""

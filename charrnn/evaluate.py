@@ -7,15 +7,12 @@ everything before it in its stream.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from charrnn.data import Layout, window
-
-LN2 = math.log(2)
+from charrnn.metrics import LN2
 
 
 def eval_layout(n: int, seq_len: int, batch_size: int) -> Layout | None:

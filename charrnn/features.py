@@ -21,15 +21,6 @@ import re
 
 import numpy as np
 
-BUILTIN = {
-    "quotes": "inside quotes",
-    "brackets": "bracket/parenthesis depth",
-    "line_pos": "position in line",
-    "indent": "indentation depth",
-    "comment": "inside a comment (code)",
-    "word_pos": "characters since the last space",
-    "eol": "characters until end of line",
-}
 ALIASES = {
     "quote": "quotes",
     "bracket": "brackets",
@@ -69,7 +60,7 @@ def compute(name: str, text: str) -> np.ndarray:
     name = canonical(name)
     if name.startswith("regex:"):
         return _regex(name[len("regex:") :], text)
-    return globals()[f"_{name}"](text).astype(np.float32)
+    return FEATURES[name][1](text).astype(np.float32)
 
 
 def is_binary(values: np.ndarray) -> bool:
@@ -168,3 +159,17 @@ def _regex(pattern: str, text: str) -> np.ndarray:
     for m in re.finditer(pattern, text):
         out[m.start() : m.end()] = 1
     return out
+
+
+
+# name -> (what it is, for people; its values for a text). Defined last: it names the functions.
+FEATURES = {
+    "quotes": ("inside quotes", _quotes),
+    "brackets": ("bracket/parenthesis depth", _brackets),
+    "line_pos": ("position in line", _line_pos),
+    "indent": ("indentation depth", _indent),
+    "comment": ("inside a comment (code)", _comment),
+    "word_pos": ("characters since the last space", _word_pos),
+    "eol": ("characters until end of line", _eol),
+}
+BUILTIN = {name: about for name, (about, _) in FEATURES.items()}

@@ -14,7 +14,8 @@ from rich.text import Text
 
 from charrnn import activations, checkpoint, dumps, features, html, unitsearch
 from charrnn.commands import encode_for, read_text
-from charrnn.errors import ConfigError, DataError
+from charrnn.errors import ConfigError, DataError, OutputError
+from charrnn.fileio import atomic_write_bytes
 from charrnn.ui import err, out
 
 HTML_BYTES_BUDGET = 64 << 20  # activation codes embedded in one page
@@ -193,7 +194,7 @@ def run(
             subtitle=f"{cfg.num_layers}x{cfg.hidden_size} {cfg.model} · {len(text)} characters "
             f"of {label}",
         )
-        checkpoint.atomic_write_bytes(html_path, page.encode("utf-8"), what="page")
+        _write_page(html_path, page)
         err.print(f"page: {html_path}")
 
 
@@ -403,5 +404,15 @@ def surprise_html(ckpt, file: Path, html_path: Path, max_chars: int) -> dict:
         subtitle=f"{Path(str(info.path)).name} · {len(text)} characters · mean "
         f"{bits[1:].mean():.3f} bits/char (colour: loss on each character)",
     )
-    checkpoint.atomic_write_bytes(html_path, page.encode("utf-8"), what="page")
+    _write_page(html_path, page)
     return {"html": str(html_path), "chars": len(text), "bpc": float(bits[1:].mean())}
+
+
+def _write_page(path: Path, page: str) -> None:
+    atomic_write_bytes(
+        path,
+        page.encode("utf-8"),
+        what="page",
+        error=OutputError,
+        hint="Free disk space or give another --html file.",
+    )

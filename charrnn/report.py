@@ -5,31 +5,17 @@ features on a stretch of validation text kept in the checkpoint.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from charrnn import checkpoint, features, html, svg, unitsearch
-from charrnn.errors import CharRNNError
-from charrnn.evaluate import LN2
-from charrnn.runstate import METRICS
+from charrnn.errors import CharRNNError, OutputError
+from charrnn.fileio import atomic_write_bytes
+from charrnn.metrics import LN2, read_metrics
 from charrnn.sample import SampleConfig, generate
 
 TEMPERATURES = (0.5, 0.8, 1.0)
-
-
-def read_metrics(run_dir: Path) -> list[dict]:
-    path = run_dir / METRICS
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a line cut short by a crash
-    return records
 
 
 def curves(records: list[dict]) -> str:
@@ -112,7 +98,13 @@ def build(run_dir: Path, out: Path | None = None, sample_len: int = 400, seed: i
     )
     out = out or run_dir / "report.html"
     page = html.page(f"charrnn report: {run_dir.name}", body)
-    checkpoint.atomic_write_bytes(out, page.encode("utf-8"), what="report")
+    atomic_write_bytes(
+        out,
+        page.encode("utf-8"),
+        what="report",
+        error=OutputError,
+        hint="Free disk space or give another --out file.",
+    )
     return out
 
 

@@ -1,13 +1,11 @@
-"""What a run keeps across sessions: its `Position` (step, epoch, window, time, best loss), its
-`metrics.jsonl`, and the checkpoint contents that let `--resume` continue exactly — optimizer
+"""What a run keeps across sessions: its `Position` (step, epoch, window, time, best loss) and
+the checkpoint contents that let `--resume` continue exactly — optimizer
 moments, the carried hidden state of every stream, the RNG state.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 
 import torch
 
@@ -16,8 +14,6 @@ from charrnn.data import Corpus
 from charrnn.errors import CheckpointError
 from charrnn.runtime import Runtime
 from charrnn.trainconfig import TrainConfig
-
-METRICS = "metrics.jsonl"
 
 
 @dataclass
@@ -32,33 +28,6 @@ class Position:
     best_val_loss: float | None = None
     bad_steps: int = 0  # non-finite steps skipped so far
     history: list = field(default_factory=list)  # val records, for `info` and the report
-
-
-class MetricsFile:
-    """metrics.jsonl in the run directory. On resume, records past the resumed step (written
-    after the checkpoint, before the interruption) are dropped so the curve has no duplicates."""
-
-    def __init__(self, path: Path, enabled: bool, keep_until: int):
-        self.path, self.enabled = path, enabled
-        if not enabled:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        kept = []
-        if keep_until and path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    if json.loads(line).get("step", 0) <= keep_until:
-                        kept.append(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut short by a crash
-        checkpoint.atomic_write_bytes(path, "".join(x + "\n" for x in kept).encode(), "metrics")
-        for stale in path.parent.glob(".*.tmp*"):  # temp files of writes a crash interrupted
-            stale.unlink(missing_ok=True)
-
-    def write(self, record: dict) -> None:
-        if self.enabled:
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(record) + "\n")
 
 
 def meta(cfg: TrainConfig, corpus: Corpus, pos: Position, val_excerpt: str) -> dict:

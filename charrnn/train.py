@@ -26,12 +26,13 @@ import torch.nn.functional as F
 
 from charrnn import checkpoint, runstate
 from charrnn.data import Corpus, Layout, split, window
-from charrnn.errors import DataError
-from charrnn.evaluate import LN2, loss_sum
+from charrnn.errors import DataError, TrainingError
+from charrnn.evaluate import loss_sum
+from charrnn.metrics import LN2, METRICS, MetricsFile
 from charrnn.model import CharRNN, ModelConfig, detach_state
-from charrnn.runstate import METRICS, MetricsFile, Position
+from charrnn.runstate import Position
 from charrnn.runtime import Runtime
-from charrnn.trainconfig import TrainConfig  # noqa: F401 (re-exported)
+from charrnn.trainconfig import TrainConfig
 
 MAX_BAD_STEPS = 5  # non-finite losses in a row before the run stops
 VAL_EXCERPT_CHARS = 4000  # validation text kept in checkpoints for `charrnn report`
@@ -245,7 +246,7 @@ class _Run:
             }
         )
         if pos.bad_steps >= MAX_BAD_STEPS:
-            raise DataError(
+            raise TrainingError(
                 f"training diverged: {pos.bad_steps} non-finite losses in a row at step "
                 f"{pos.step}; lower --lr or --grad-clip. {self.out_dir / checkpoint.LATEST} "
                 f"holds the last good state."

@@ -5,6 +5,7 @@ version runs 5 kills; the slow one (also run by CI) 25, spread by random delays 
 evaluations and checkpoint writes (a checkpoint is written every 2 steps).
 """
 
+import json
 import os
 import random
 import signal
@@ -106,7 +107,6 @@ def test_signal_saves_checkpoint_and_exits(text_file, tmp_path, sig, code):
     ckpt = checkpoint.read(run / checkpoint.LATEST, groups=("model", "optim", "state", "rng"))
     step = ckpt.meta["position"]["step"]
     metrics_steps = [
-        __import__("json").loads(x)["step"]
-        for x in (run / "metrics.jsonl").read_text().splitlines()
+        json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()
     ]
     assert max(metrics_steps) == step  # the checkpoint holds the last step that ran

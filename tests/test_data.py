@@ -19,20 +19,6 @@ def test_window_layout_matches_worked_example():
     assert xr.tolist() == [[4, 5, 6], [8, 9, 10]]
 
 
-@pytest.mark.parametrize("n,b,t", [(13, 3, 3), (100, 7, 5), (50, 1, 64), (9, 4, 1)])
-def test_every_input_seen_once_and_targets_shift_by_one(n, b, t):
-    ids = np.arange(n)
-    layout = data.Layout(n, b, t)
-    xs, ys = [], []
-    for w in range(layout.num_windows):
-        x, y = data.window(ids, layout, w)
-        assert (y == x + 1).all()
-        xs.append(x)
-        ys.append(y)
-    seen = np.sort(np.concatenate([x.ravel() for x in xs]))
-    assert seen.tolist() == list(range(layout.stream_len * b))
-
-
 def test_split_is_contiguous_train_val_test():
     ids = np.arange(100)
     tr, va, te = data.split(ids, 0.1, 0.2)

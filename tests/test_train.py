@@ -149,9 +149,9 @@ def test_nonfinite_loss_skips_steps_then_stops(corpus, tmp_path, monkeypatch):
         return real(*args, **kwargs) * float("nan")
 
     monkeypatch.setattr("charrnn.train.F.cross_entropy", poisoned)
-    from charrnn.errors import DataError
+    from charrnn.errors import TrainingError
 
-    with pytest.raises(DataError, match="non-finite"):
+    with pytest.raises(TrainingError, match="non-finite"):
         train(
             TrainConfig(max_steps=50, **TINY),
             _model(corpus),

@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from charrnn import activations, unitsearch
+from charrnn import activations, features, unitsearch
 from charrnn.cells import CELLS
 from charrnn.model import CharRNN, ModelConfig
 
@@ -23,9 +23,7 @@ def _chunks_from(values: np.ndarray):
 def test_ranking_puts_the_planted_unit_first():
     rng = np.random.default_rng(0)
     text = 'ab "cd" ef "ghij" k ' * 20
-    quotes = np.array(
-        [float(x) for x in __import__("charrnn.features", fromlist=["x"]).compute("quotes", text)]
-    )
+    quotes = features.compute("quotes", text).astype(np.float64)
     h = rng.normal(0, 0.3, (2, len(text), 6))
     h[1, :, 4] = 0.9 * quotes - 0.4 + rng.normal(0, 0.05, len(text))  # the quote unit
     ranking = unitsearch.rank_units(_chunks_from(h), text, ["quotes"], top=3)

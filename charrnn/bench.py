@@ -3,7 +3,7 @@
 - fp32 matrix-multiply peak (GFLOP/s), the ceiling the training figures are compared with;
 - training chars/s of charrnn's own loop (train.train, the code `charrnn train` runs) and of a
   plain PyTorch loop written the way a competent user would (Embedding -> nn.LSTM -> Linear,
-  AdamW, clip, carried state: the loop of ../shared/bench/ref_lstm.py), same config;
+  AdamW, clip, carried state: the loop of benchmarks/ref_lstm.py), same config;
 - model FLOP/s = chars/s x 3 x forward FLOPs per char, and its fraction of the peak;
 - sampling chars/s at batch 1 and 32: charrnn's numpy step vs a plain nn.LSTM-per-character loop;
 - peak resident memory of the process.
@@ -21,7 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from charrnn import data
+from charrnn.corpus import Corpus
+from charrnn.errors import ConfigError
 from charrnn.model import CharRNN, ModelConfig
 from charrnn.runtime import Runtime
 from charrnn.sample import SampleConfig
@@ -72,10 +73,19 @@ def matmul_peak(seconds: float = 2.0, n: int = 1024, device: str = "cpu") -> flo
     return best / 1e9
 
 
-def synthetic_corpus(n: int, seed: int = 0) -> data.Corpus:
+def parse_config(text: str, batch_size: int, seq_len: int) -> BenchConfig:
+    """'2x512' -> BenchConfig(2, 512, ...)."""
+    try:
+        layers, hidden = (int(x) for x in text.lower().split("x"))
+        return BenchConfig(layers, hidden, batch_size, seq_len)
+    except ValueError:
+        raise ConfigError(f"--config {text!r}: write LAYERSxHIDDEN, e.g. 2x512.") from None
+
+
+def synthetic_corpus(n: int, seed: int = 0) -> Corpus:
     ids = np.random.default_rng(seed).integers(0, VOCAB, n).astype(np.uint8)
     vocab = Vocab("".join(chr(33 + i) for i in range(VOCAB)))
-    return data.Corpus("<synthetic>", "0" * 64, vocab, ids, {})
+    return Corpus("<synthetic>", "0" * 64, vocab, ids, {})
 
 
 def charrnn_train_rate(
@@ -119,7 +129,7 @@ class PlainLSTM(nn.Module):
 
 
 def reference_train_rate(bc: BenchConfig, seconds: float, device: str = "cpu") -> float:
-    """chars/s of the plain loop (as in ../shared/bench/ref_lstm.py), warm-up excluded."""
+    """chars/s of the plain loop (as in benchmarks/ref_lstm.py), warm-up excluded."""
     torch.manual_seed(0)
     model = PlainLSTM(bc).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.01)
@@ -191,6 +201,7 @@ def run(
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "device": device,
+        "peak_label": "fp32 matmul peak",
         "matmul_peak_gflops": round(peak, 1),
         "train": [],
         "sample": [],

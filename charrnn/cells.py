@@ -156,10 +156,3 @@ CELLS: dict[str, CellSpec] = {
         ),
     )
 }
-
-
-def spec(name: str) -> CellSpec:
-    try:
-        return CELLS[name]
-    except KeyError:
-        raise ValueError(f"--model must be one of {', '.join(CELLS)}, not {name!r}") from None

@@ -1,8 +1,9 @@
-"""The `charrnn` command: parses and validates options, calls one library function per command,
-and renders the result. The only module (with its helper `ui.py`) that prints or exits.
+"""The `charrnn` command: Typer declarations and one thin function per command. Each builds the
+typed configs or request from its options (checked before any file is read), calls the library,
+and hands the result to terminal.py / tables.py, the only modules that write to the terminal.
 
 torch and the heavy modules are imported inside the commands, so `charrnn --help` is instant.
-Library errors (`CharRNNError`) and usage errors become one line on stderr and exit code 2.
+`main()` turns usage errors and library errors (`CharRNNError`) into one line and an exit code.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from typing import Annotated
 import typer
 
 from charrnn.cells import CELLS
+from charrnn.errors import CharRNNError, ConfigError
 from charrnn.modelconfig import ModelConfig
-from charrnn.trainconfig import TrainConfig
+from charrnn.options import help_of, range_of
+from charrnn.sample import SampleConfig
+from charrnn.trainconfig import DataOptions, TrainConfig
 
 app = typer.Typer(
     name="charrnn",
@@ -27,19 +31,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are shown as written
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-corpus_app = typer.Typer(help="Get, build or generate corpora.", no_args_is_help=True)
+corpus_app = typer.Typer(
+    help="Get, build or generate corpora.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(corpus_app, name="corpus")
 
-
-M, T = ModelConfig, TrainConfig  # their defaults are shown in --help
-
-
-def _d(cls, name: str) -> str:
-    return f"\\[default: {getattr(cls, name)}]"  # escaped: Rich would take [..] as markup
-
-
+M, T, D, S = ModelConfig, TrainConfig, DataOptions, SampleConfig
 ModelType = Enum("ModelType", {name: name for name in CELLS}, type=str)  # --model choices
 
 
@@ -55,6 +55,19 @@ class Precision(str, Enum):
     fp16 = "fp16"
 
 
+def config_option(cls, name: str, *decls: str, more: str = "", **kwargs):
+    """A Typer option for a config field: its help text and closed bounds come from the field's
+    declaration (options.py); open bounds and NaN are refused by the config itself."""
+    limits = range_of(cls, name)
+    bounds = {}
+    if limits.low is not None and not limits.low_open:
+        bounds["min"] = limits.low
+    if limits.high is not None and not limits.high_open:
+        bounds["max"] = limits.high
+    return typer.Option(*decls, help=" ".join(x for x in (help_of(cls, name), more) if x),
+                        **bounds, **kwargs)  # fmt: skip
+
+
 # Options shared by several commands: defined once.
 CkptArg = Annotated[
     Path,
@@ -66,14 +79,16 @@ DeviceOpt = Annotated[
     str, typer.Option(help="auto (CUDA when present, else CPU), cpu, cuda, cuda:N or mps.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
-SeqLenOpt = Annotated[int, typer.Option(min=1, help="Characters per window when scoring text.")]
-
-
-def fail(message: str, code: int = 2):
-    from charrnn.ui import err
-
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-    raise typer.Exit(code)
+UnitOpt = Annotated[Unit, config_option(D, "unit")]
+MaxVocabOpt = Annotated[int | None, config_option(D, "max_vocab")]
+MinCountOpt = Annotated[int, config_option(D, "min_count")]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(help="Where token files of large corpora are cached. Default: ~/.cache/charrnn."),
+]
+ThreadsOpt = Annotated[
+    int | None, typer.Option(min=1, help="CPU threads for torch. Default: torch's choice.")
+]
 
 
 def parse_duration(text: str) -> float:
@@ -82,7 +97,7 @@ def parse_duration(text: str) -> float:
         r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text
     )
     if not text.strip() or not parts or not any(parts.groups()):
-        raise ValueError(text)
+        raise ConfigError(f"--time {text!r} is not a duration; write e.g. 90s, 10m or 1h30m.")
     h, m, s = (float(g) if g else 0.0 for g in parts.groups())
     return h * 3600 + m * 60 + s
 
@@ -90,15 +105,30 @@ def parse_duration(text: str) -> float:
 def parse_units(text: str) -> list[int]:
     """'0-9,17' -> [0, ..., 9, 17]."""
     units = []
-    for part in text.split(","):
-        lo, _, hi = part.strip().partition("-")
-        units.extend(range(int(lo), int(hi or lo) + 1))
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.strip().partition("-")
+            units.extend(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise ConfigError(
+            f"--units {text!r}: write unit numbers and ranges, e.g. 0-9,17."
+        ) from None
     return units
+
+
+def given_options(ctx: typer.Context) -> frozenset:
+    """The parameters the user set (on the command line), as opposed to their defaults."""
+    return frozenset(
+        name
+        for name in ctx.params
+        if (source := ctx.get_parameter_source(name)) is not None and source.name != "DEFAULT"
+    )
 
 
 # --------------------------------------------------------------------------- train
 @app.command()
 def train(
+    ctx: typer.Context,
     file: Annotated[
         Path, typer.Argument(help="UTF-8 text file to learn from.", show_default=False)
     ],
@@ -116,133 +146,46 @@ def train(
         ),
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
-    # model
     model: Annotated[
-        ModelType | None,
-        typer.Option(
-            help="Recurrent cell: "
-            + "; ".join(f"{name}: {c.about}" for name, c in CELLS.items())
-            + f". {_d(M, 'model')}"
+        ModelType,
+        config_option(
+            M, "model", more="; ".join(f"{k}: {c.about}" for k, c in CELLS.items()) + "."
         ),
-    ] = None,
-    num_layers: Annotated[
-        int | None, typer.Option(help=f"Stacked recurrent layers. {_d(M, 'num_layers')}")
-    ] = None,
+    ] = M.model,
+    num_layers: Annotated[int, config_option(M, "num_layers")] = M.num_layers,
     hidden_size: Annotated[
-        int | None,
-        typer.Option(
-            help=f"Units per layer. {_d(M, 'hidden_size')}; with --time and no size options, "
-            "sized to the budget and the corpus."
+        int,
+        config_option(
+            M, "hidden_size", more="With --time and no size options, sized to the budget."
         ),
-    ] = None,
-    embed_size: Annotated[
-        int | None, typer.Option(help=f"Character embedding size. {_d(M, 'embed_size')}")
-    ] = None,
-    dropout: Annotated[
-        float | None,
-        typer.Option(
-            help=f"Dropout between layers and before the output layer. {_d(M, 'dropout')}"
-        ),
-    ] = None,
-    # data
-    seq_len: Annotated[
-        int | None,
-        typer.Option(
-            help=f"Truncated-BPTT window: steps backpropagated through. {_d(T, 'seq_len')}"
-        ),
-    ] = None,
+    ] = M.hidden_size,
+    embed_size: Annotated[int, config_option(M, "embed_size")] = M.embed_size,
+    dropout: Annotated[float, config_option(M, "dropout")] = M.dropout,
+    seq_len: Annotated[int, config_option(T, "seq_len")] = T.seq_len,
     batch_size: Annotated[
-        int | None,
-        typer.Option(
-            help=f"Parallel contiguous streams per batch. {_d(T, 'batch_size')} (tuned for CPUs; "
-            "on a GPU use 64 or more)"
-        ),
-    ] = None,
-    val_frac: Annotated[
-        float | None,
-        typer.Option(
-            help=f"Share of the text after the training part used for validation. "
-            f"{_d(T, 'val_frac')}"
-        ),
-    ] = None,
-    test_frac: Annotated[
-        float | None,
-        typer.Option(
-            help=f"Share at the very end held out for a final test figure. {_d(T, 'test_frac')}"
-        ),
-    ] = None,
-    unit: Annotated[
-        Unit,
-        typer.Option(
-            help="char: Unicode characters; byte: raw UTF-8 bytes (any file, 256 symbols)."
-        ),
-    ] = Unit.char,
-    max_vocab: Annotated[
-        int | None,
-        typer.Option(help="Keep at most N characters; the rarest map to one unknown symbol."),
-    ] = None,
-    min_count: Annotated[
-        int, typer.Option(help="Characters seen fewer times map to the unknown symbol.")
-    ] = 1,
-    cache_dir: Annotated[
-        Path | None,
-        typer.Option(
-            help="Where token files of large corpora are cached. Default: ~/.cache/charrnn."
-        ),
-    ] = None,
-    # optimisation
-    lr: Annotated[
-        float | None, typer.Option(help=f"Peak AdamW learning rate. {_d(T, 'lr')}")
-    ] = None,
-    min_lr_frac: Annotated[
-        float | None, typer.Option(help=f"The schedule ends at lr x this. {_d(T, 'min_lr_frac')}")
-    ] = None,
-    decay_frac: Annotated[
-        float | None,
-        typer.Option(
-            help=f"The lr is held, then decays along a cosine over this last fraction of the run. "
-            f"{_d(T, 'decay_frac')}"
-        ),
-    ] = None,
-    warmup_steps: Annotated[
-        int | None, typer.Option(help=f"Steps of linear warmup. {_d(T, 'warmup_steps')}")
-    ] = None,
-    weight_decay: Annotated[
-        float | None, typer.Option(help=f"AdamW weight decay on matrices. {_d(T, 'weight_decay')}")
-    ] = None,
-    grad_clip: Annotated[
-        float | None,
-        typer.Option(help=f"Clip the global gradient norm to this. {_d(T, 'grad_clip')}"),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            help=f"Random seed (CPU runs with the same seed are identical). {_d(T, 'seed')}"
-        ),
-    ] = None,
-    # stopping and evaluation
-    epochs: Annotated[
-        float | None, typer.Option(help="Stop after this many passes over the training text.")
-    ] = None,
-    max_steps: Annotated[
-        int | None, typer.Option(help="Stop after this many optimizer steps.")
-    ] = None,
+        int, config_option(T, "batch_size", more="(Tuned for CPUs; on a GPU use 64 or more.)")
+    ] = T.batch_size,
+    val_frac: Annotated[float, config_option(T, "val_frac")] = T.val_frac,
+    test_frac: Annotated[float, config_option(T, "test_frac")] = T.test_frac,
+    unit: UnitOpt = Unit.char,
+    max_vocab: MaxVocabOpt = None,
+    min_count: MinCountOpt = D.min_count,
+    cache_dir: CacheDirOpt = None,
+    lr: Annotated[float, config_option(T, "lr")] = T.lr,
+    min_lr_frac: Annotated[float, config_option(T, "min_lr_frac")] = T.min_lr_frac,
+    decay_frac: Annotated[float, config_option(T, "decay_frac")] = T.decay_frac,
+    warmup_steps: Annotated[int, config_option(T, "warmup_steps")] = T.warmup_steps,
+    weight_decay: Annotated[float, config_option(T, "weight_decay")] = T.weight_decay,
+    grad_clip: Annotated[float, config_option(T, "grad_clip")] = T.grad_clip,
+    seed: Annotated[int, config_option(T, "seed")] = T.seed,
+    epochs: Annotated[float | None, config_option(T, "epochs")] = None,
+    max_steps: Annotated[int | None, config_option(T, "max_steps")] = None,
     time: Annotated[
         str | None,
-        typer.Option(
-            "--time",
-            help="Stop after this much training time, e.g. 90s, 10m, 1h30m (evaluation "
-            "and saving not counted). With no stop option: 10 epochs.",
-        ),
+        config_option(T, "time_limit", "--time", more="With no stop option: 10 epochs."),
     ] = None,
-    eval_every: Annotated[
-        int | None,
-        typer.Option(help=f"Steps between validations and checkpoints. {_d(T, 'eval_every')}"),
-    ] = None,
-    log_every: Annotated[
-        int | None, typer.Option(help=f"Steps between progress records. {_d(T, 'log_every')}")
-    ] = None,
-    # hardware
+    eval_every: Annotated[int, config_option(T, "eval_every")] = T.eval_every,
+    log_every: Annotated[int, config_option(T, "log_every")] = T.log_every,
     device: DeviceOpt = "auto",
     precision: Annotated[
         Precision,
@@ -251,68 +194,79 @@ def train(
             "CPUs), else fp32. fp16 needs a GPU."
         ),
     ] = Precision.auto,
-    threads: Annotated[
-        int | None, typer.Option(help="CPU threads for torch. Default: torch's choice.")
-    ] = None,
+    threads: ThreadsOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")] = False,
 ):
     """Train a model on a text file (truncated BPTT over parallel streams), saving checkpoints."""
-    from charrnn import commands
+    from charrnn import launch, terminal
 
-    try:
-        time_limit = parse_duration(time) if time is not None else None
-    except ValueError:
-        fail(f"--time {time!r} is not a duration; write e.g. 90s, 10m or 1h30m.")
-    options = dict(
-        model=model.value if model else None,
-        num_layers=num_layers,
-        hidden_size=hidden_size,
-        embed_size=embed_size,
-        dropout=dropout,
-        seq_len=seq_len,
-        batch_size=batch_size,
-        val_frac=val_frac,
-        test_frac=test_frac,
-        lr=lr,
-        min_lr_frac=min_lr_frac,
-        decay_frac=decay_frac,
-        warmup_steps=warmup_steps,
-        weight_decay=weight_decay,
-        grad_clip=grad_clip,
-        seed=seed,
-        epochs=epochs,
-        max_steps=max_steps,
-        time_limit=time_limit,
-        eval_every=eval_every,
-        log_every=log_every,
+    given = {"time_limit" if name == "time" else name for name in given_options(ctx)}
+    request = launch.TrainRequest(
+        file=file,
+        model=ModelConfig(
+            model=model.value,
+            num_layers=num_layers,
+            hidden_size=hidden_size,
+            embed_size=embed_size,
+            dropout=dropout,
+        ),
+        train=TrainConfig(
+            seq_len=seq_len,
+            batch_size=batch_size,
+            lr=lr,
+            min_lr_frac=min_lr_frac,
+            decay_frac=decay_frac,
+            warmup_steps=warmup_steps,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
+            epochs=epochs,
+            max_steps=max_steps,
+            time_limit=parse_duration(time) if time is not None else None,
+            eval_every=eval_every,
+            val_frac=val_frac,
+            test_frac=test_frac,
+            log_every=log_every,
+            seed=seed,
+        ),
+        data=DataOptions(
+            unit=unit.value, max_vocab=max_vocab, min_count=min_count, cache_dir=cache_dir
+        ),
+        given=frozenset(given),
+        out=out,
+        resume=resume,
+        overwrite=overwrite,
+        device=device,
+        precision=precision.value,
+        threads=threads,
     )
     stop = _StopFlag()
-    with stop.installed():
-        result = commands.run_training(
-            file,
-            {k: v for k, v in options.items() if v is not None},
-            out=out,
-            resume=resume,
-            overwrite=overwrite,
-            unit=unit.value,
-            max_vocab=max_vocab,
-            min_count=min_count,
-            cache_dir=cache_dir,
-            device=device,
-            precision=precision.value,
-            threads=threads,
-            quiet=quiet,
-            should_stop=stop,
-        )
+    with (
+        stop.installed(),
+        terminal.TrainView(quiet=quiet) as view,
+        terminal.byte_progress(not quiet) as progress,
+    ):
+        result = launch.run(request, on_event=view, should_stop=stop, progress=progress)
     if result.stopped_by == "signal":
-        from charrnn.ui import err
-
-        err.print(
+        terminal.note(
             f"interrupted at step {result.position.step}: saved "
             f"{result.out_dir / 'latest.ckpt'}; continue with "
             f"`charrnn train {file} --resume {result.out_dir}`"
         )
         raise typer.Exit(stop.exit_code)
+    if result.is_main:
+        terminal.result(terminal.safe(_summary(result)))
+
+
+def _summary(result) -> str:
+    from charrnn.metrics import bpc
+
+    pos, out = result.position, result.out_dir
+    line = f"done: {pos.step} steps in {pos.train_seconds:.0f}s"
+    if pos.best_val_loss is not None:
+        line += f"; best val {pos.best_val_loss:.4f} nats = {bpc(pos.best_val_loss):.4f} bpc"
+    if result.test_loss is not None:
+        line += f"; test {bpc(result.test_loss):.4f} bpc"
+    return f"{line}; checkpoints: {out}/best.ckpt, {out}/latest.ckpt"
 
 
 class _StopFlag:
@@ -352,16 +306,11 @@ class _StopFlag:
 @app.command()
 def sample(
     ckpt: CkptArg,
-    length: Annotated[int, typer.Option("--length", "-n", help="Characters to generate.")] = 500,
+    length: Annotated[int, config_option(S, "length", "--length", "-n")] = S.length,
     temperature: Annotated[
-        float,
-        typer.Option(
-            "--temperature", "-t", help="Below 1: safer, more repetitive; above 1: wilder."
-        ),
-    ] = 0.8,
-    top_k: Annotated[
-        int | None, typer.Option(help="Draw only from the k most likely characters.")
-    ] = None,
+        float, config_option(S, "temperature", "--temperature", "-t")
+    ] = S.temperature,
+    top_k: Annotated[int | None, config_option(S, "top_k")] = None,
     argmax: Annotated[
         bool, typer.Option("--argmax", help="Always take the most likely character (greedy).")
     ] = False,
@@ -372,21 +321,21 @@ def sample(
     seed: Annotated[
         int | None, typer.Option(help="Random seed, for a reproducible sample.")
     ] = None,
-    num_samples: Annotated[
-        int, typer.Option(help="Independent samples, generated as one batch.")
-    ] = 1,
+    num_samples: Annotated[int, config_option(S, "num_samples")] = S.num_samples,
     device: Annotated[
         str, typer.Option(help="cpu (numpy step, fastest at small batches), cuda, cuda:N or mps.")
     ] = "cpu",
 ):
     """Generate text from a checkpoint, streamed to stdout as it is made."""
-    from charrnn.sample import SampleConfig, sampler
+    from charrnn.sample import sampler
 
     if prime_file is not None:
         try:
             prime = prime_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
-            fail(f"--prime-file {prime_file}: cannot read it as UTF-8 text ({e}).")
+            raise ConfigError(
+                f"--prime-file {prime_file}: cannot read it as UTF-8 text ({e})."
+            ) from None
     cfg = SampleConfig(
         length=length,
         temperature=temperature,
@@ -402,11 +351,13 @@ def sample(
 
 def _stream_samples(vocab, steps, cfg) -> None:
     """Sample 1 streams to stdout as it is made; samples 2..N follow it, headed on stderr."""
+    from charrnn import terminal
+
     decoders = [vocab.decoder() for _ in range(cfg.num_samples)]
     rest = [[] for _ in range(cfg.num_samples)]
     write = sys.stdout.write
     if cfg.num_samples > 1:
-        print(f"--- sample 1 of {cfg.num_samples}", file=sys.stderr, flush=True)
+        terminal.note(f"--- sample 1 of {cfg.num_samples}")
     write(cfg.prime)
     for step, ids in enumerate(steps):
         write(decoders[0](ids[0]))
@@ -417,7 +368,7 @@ def _stream_samples(vocab, steps, cfg) -> None:
     write("\n")
     for b in range(1, cfg.num_samples):
         sys.stdout.flush()
-        print(f"--- sample {b + 1} of {cfg.num_samples}", file=sys.stderr, flush=True)
+        terminal.note(f"--- sample {b + 1} of {cfg.num_samples}")
         write(cfg.prime + "".join(rest[b]) + "\n")
     sys.stdout.flush()
 
@@ -480,7 +431,7 @@ def inspect(
             + "."
         ),
     ] = None,
-    top: Annotated[int, typer.Option(help="Units listed per feature.")] = 10,
+    top: Annotated[int, typer.Option(min=1, help="Units listed per feature.")] = 10,
     grad_flow: Annotated[
         bool,
         typer.Option(
@@ -489,8 +440,8 @@ def inspect(
             "for k = 0..--horizon, averaged over windows.",
         ),
     ] = False,
-    horizon: Annotated[int, typer.Option(help="--grad-flow: steps back (K).")] = 50,
-    windows: Annotated[int, typer.Option(help="--grad-flow: windows averaged over.")] = 32,
+    horizon: Annotated[int, typer.Option(min=1, help="--grad-flow: steps back (K).")] = 50,
+    windows: Annotated[int, typer.Option(min=1, help="--grad-flow: windows averaged over.")] = 32,
     compare: Annotated[
         Path | None,
         typer.Option(
@@ -499,44 +450,62 @@ def inspect(
         ),
     ] = None,
     max_chars: Annotated[
-        int, typer.Option(help="Use at most this many characters of the text.")
+        int, typer.Option(min=1, help="Use at most this many characters of the text.")
     ] = 20000,
 ):
     """Look inside a model: per-character activations (hidden, cell, gates), unit search,
     span matching, gate saturation, and an HTML viewer."""
-    from charrnn import inspecting
+    from charrnn.inspecting import InspectRequest
 
-    source = _text_source(file, text)
-    try:
-        unit_list = parse_units(units) if units else None
-    except ValueError:
-        fail(f"--units {units!r}: write unit numbers and ranges, e.g. 0-9,17.")
-    inspecting.run(
-        ckpt,
-        source,
-        out_path=out,
-        html_path=html,
-        find=find,
-        match=match,
-        threshold=threshold,
-        saturation=saturation,
-        as_json=as_json,
-        layers=layer,
-        units=unit_list,
-        quantities=quantity,
-        max_chars=max_chars,
-        top=top,
-        grad_flow=grad_flow,
-        horizon=horizon,
-        windows=windows,
-        compare=compare,
-    )
-
-
-def _text_source(file: Path | None, text: str | None):
     if (file is None) == (text is None):
-        fail("give the text as a FILE argument or with --text (one of the two).")
-    return file if file is not None else text
+        raise ConfigError("give the text as a FILE argument or with --text (one of the two).")
+    request = InspectRequest(out, html, tuple(find or ()), match, saturation, grad_flow, as_json)
+    _inspect(
+        request,
+        ckpt,
+        file if file is not None else text,
+        dict(layers=layer, units=parse_units(units) if units else None, quantities=quantity,
+             max_chars=max_chars),
+        top=top, threshold=threshold, horizon=horizon, windows=windows, compare=compare,
+    )  # fmt: skip
+
+
+def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windows, compare):
+    """Load once, run the actions asked for, render each result."""
+    from charrnn import html, inspecting, tables, terminal
+
+    subject = inspecting.load(ckpt, source, **selection, in_memory=request.in_memory)
+    if request.out:
+        d = inspecting.dump(subject, request.out)
+        terminal.note(f"activations: {d['path']} ({d['chars']} characters, "
+                      f"{', '.join(d['quantities'])})")  # fmt: skip
+    names = inspecting.feature_names(request.find or (["all"] if request.html else []))
+    ranking = inspecting.rank(subject, names, top) if names else {}
+    if request.find and request.as_json:
+        terminal.result(json.dumps([s.to_dict() for f in names for s in ranking[f]], indent=1))
+    elif request.find:
+        for feature, shown in inspecting.excerpts(subject, ranking).items():
+            colored = {k: tables.colored_excerpt(*v, html.diverging_rgb) for k, v in shown.items()}
+            terminal.out.print(tables.ranking(feature, ranking[feature], colored))
+    sat = inspecting.saturation(subject) if request.saturation or request.html else {}
+    if request.saturation:
+        terminal.out.print(tables.saturation(sat, subject.layers))
+    if request.match:
+        found = inspecting.match(subject, request.match, threshold)
+        terminal.out.print(tables.span_match(found, subject.text))
+    flows = inspecting.grad_flow(subject, horizon, windows, compare) if request.grad_flow else {}
+    if flows and request.as_json:
+        docs = {name: f.to_dict() for name, f in flows.items()}
+        terminal.result(json.dumps(next(iter(docs.values())) if len(docs) == 1 else docs))
+    elif flows:
+        terminal.out.print(tables.grad_flow(flows))
+    if request.html:
+        page = inspecting.page(subject, request.html, ranking, sat, flows)
+        if page["left_out"]:
+            terminal.note(f"note: the page leaves out {', '.join(page['left_out'])} to stay "
+                          f"under {inspecting.HTML_BYTES_BUDGET >> 20} MB; choose with "
+                          f"--quantity, --layer, --units or fewer --max-chars.")  # fmt: skip
+        terminal.note(f"page: {page['path']}")
 
 
 # --------------------------------------------------------------------------- eval
@@ -544,7 +513,9 @@ def _text_source(file: Path | None, text: str | None):
 def eval_(
     ckpt: CkptArg,
     file: Annotated[Path, typer.Argument(help="Text file to score.", show_default=False)],
-    seq_len: SeqLenOpt = 128,
+    seq_len: Annotated[
+        int, typer.Option(min=1, help="Characters per window when scoring text.")
+    ] = 128,
     batch_size: Annotated[int, typer.Option(min=1, help="Parallel streams when scoring.")] = 16,
     device: DeviceOpt = "auto",
     as_json: JsonOpt = False,
@@ -555,7 +526,9 @@ def eval_(
             "it, with its top-5 guesses on hover (first --max-chars characters)."
         ),
     ] = None,
-    max_chars: Annotated[int, typer.Option(help="Characters shown in the --html page.")] = 20000,
+    max_chars: Annotated[
+        int, typer.Option(min=1, help="Characters shown in the --html page.")
+    ] = 20000,
     fresh_windows: Annotated[
         bool,
         typer.Option(
@@ -566,17 +539,15 @@ def eval_(
     ] = False,
 ):
     """Loss (nats per character) and bits per character of a checkpoint on a text file."""
-    from charrnn import commands
+    from charrnn import terminal
+    from charrnn.evaluate import score_file
 
     if html is not None:
-        from charrnn import inspecting
+        from charrnn.inspecting import surprise_page
 
-        page = inspecting.surprise_html(ckpt, file, html, max_chars)
-        from charrnn.ui import err
-
-        err.print(f"page: {page['html']} ({page['chars']} characters, {page['bpc']:.3f} bpc)")
-
-    result = commands.run_eval(
+        page = surprise_page(ckpt, file, html, max_chars)
+        terminal.note(f"page: {page['html']} ({page['chars']} characters, {page['bpc']:.3f} bpc)")
+    result = score_file(
         ckpt,
         file,
         seq_len=seq_len,
@@ -585,11 +556,9 @@ def eval_(
         fresh_windows=fresh_windows,
     )
     if as_json:
-        print(json.dumps(result))
+        terminal.result(json.dumps(result))
     else:
-        from charrnn.ui import out as console
-
-        console.print(
+        terminal.result(
             f"{result['chars']} characters: loss {result['loss']:.4f} nats/char, "
             f"{result['bpc']:.4f} bits/char"
         )
@@ -599,13 +568,14 @@ def eval_(
 @app.command()
 def info(ckpt: CkptArg, as_json: JsonOpt = False):
     """What a checkpoint holds: model, training config, vocabulary, progress."""
-    from charrnn import commands
+    from charrnn import tables, terminal
+    from charrnn.checkpoint import describe
 
-    summary = commands.describe_checkpoint(ckpt)
+    summary = describe(ckpt)
     if as_json:
-        print(json.dumps(summary, indent=2))
+        terminal.result(json.dumps(summary, indent=2))
     else:
-        commands.print_summary(summary)
+        terminal.out.print(tables.checkpoint_summary(summary))
 
 
 # --------------------------------------------------------------------------- report
@@ -622,8 +592,9 @@ def report(
 ):
     """One HTML page about a run: curves, config, samples, and the units found."""
     from charrnn import report as report_module
+    from charrnn import terminal
 
-    print(report_module.build(run_dir, out, seed=seed))
+    terminal.result(terminal.safe(report_module.build(run_dir, out, seed=seed)))
 
 
 # --------------------------------------------------------------------------- bench
@@ -635,45 +606,62 @@ def bench(
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Streams per batch.")] = 64,
     seq_len: Annotated[int, typer.Option(min=1, help="Steps per window.")] = 128,
-    seconds: Annotated[float, typer.Option(help="Training seconds per measurement.")] = 10.0,
+    seconds: Annotated[
+        float, typer.Option(min=0.1, help="Training seconds per measurement.")
+    ] = 10.0,
     bf16: Annotated[bool, typer.Option(help="Also time bf16 autocast.")] = True,
     reference: Annotated[bool, typer.Option(help="Also time the plain PyTorch loop.")] = True,
-    threads: Annotated[int | None, typer.Option(help="CPU threads for torch.")] = None,
+    threads: ThreadsOpt = None,
     device: Annotated[str, typer.Option(help="cpu, or cuda to time training on a GPU.")] = "cpu",
     as_json: JsonOpt = False,
 ):
     """Training and sampling throughput, side by side with a plain PyTorch loop."""
-    from charrnn import commands
+    from charrnn import bench as bench_module
+    from charrnn import tables, terminal
+    from charrnn.runtime import pick_device, set_threads
 
-    commands.run_bench(
-        config or ["2x256", "2x512"],
-        batch_size=batch_size,
-        seq_len=seq_len,
+    configs = [
+        bench_module.parse_config(c, batch_size, seq_len) for c in config or ["2x256", "2x512"]
+    ]
+    set_threads(threads)
+    result = bench_module.run(
+        configs,
         seconds=seconds,
-        bf16=bf16,
         reference=reference,
-        threads=threads,
-        as_json=as_json,
-        device=device,
+        precisions=("fp32", "bf16") if bf16 else ("fp32",),
+        progress=lambda msg: terminal.note(f"bench: {msg}", style="dim"),
+        device=pick_device(device).type,
     )
+    if as_json:
+        terminal.result(json.dumps(result, indent=1))
+        return
+    for part in tables.bench(result, bf16, reference):
+        terminal.out.print(part)
 
 
 # --------------------------------------------------------------------------- prepare
 @app.command()
 def prepare(
     file: Annotated[Path, typer.Argument(help="Text file to encode.", show_default=False)],
-    unit: Annotated[Unit, typer.Option(help="char or byte.")] = Unit.char,
-    max_vocab: Annotated[int | None, typer.Option(help="Keep at most N characters.")] = None,
-    min_count: Annotated[int, typer.Option(help="Rarer characters map to the unknown symbol.")] = 1,
-    cache_dir: Annotated[
-        Path | None, typer.Option(help="Cache directory. Default: ~/.cache/charrnn.")
-    ] = None,
+    unit: UnitOpt = Unit.char,
+    max_vocab: MaxVocabOpt = None,
+    min_count: MinCountOpt = D.min_count,
+    cache_dir: CacheDirOpt = None,
 ):
     """Encode a text file into a cached token file once (train does this on demand)."""
-    from charrnn import commands
+    from charrnn import terminal
+    from charrnn.corpus import default_cache_dir, load_corpus
 
-    commands.run_prepare(
-        file, unit=unit.value, max_vocab=max_vocab, min_count=min_count, cache_dir=cache_dir
+    options = DataOptions(
+        unit=unit.value, max_vocab=max_vocab, min_count=min_count, cache_dir=cache_dir
+    )
+    with terminal.byte_progress() as progress:
+        corpus = load_corpus(file, options, progress, force_cache=True)
+    terminal.result(
+        terminal.safe(
+            f"{len(corpus)} tokens, vocabulary {corpus.vocab.size} ({corpus.vocab.unit}); "
+            f"cached in {cache_dir or default_cache_dir()}"
+        )
     )
 
 
@@ -681,9 +669,9 @@ def prepare(
 @corpus_app.command("list")
 def corpus_list():
     """Corpora charrnn can download or build."""
-    from charrnn import commands
+    from charrnn import corpora, tables, terminal
 
-    commands.print_corpora()
+    terminal.out.print(tables.corpora(corpora.recipes(), corpora.BUILDERS))
 
 
 @corpus_app.command("get")
@@ -697,9 +685,20 @@ def corpus_get(
     url: Annotated[str | None, typer.Option(help="Download from this mirror instead.")] = None,
 ):
     """Download a classic corpus and check its sha256."""
-    from charrnn import commands
+    from charrnn import corpora, terminal
 
-    print(commands.run_corpus_get(name, dir, url))
+    rec = corpora.recipe(name)
+    with terminal.byte_progress() as progress:
+        path = corpora.get(
+            rec,
+            dir,
+            url=url,
+            progress=(lambda done, total: progress(f"get {name}", done, total))
+            if progress
+            else None,
+        )
+    terminal.note(f"{name}: sha256 ok, {path.stat().st_size:,} bytes")
+    terminal.result(terminal.safe(path))
 
 
 @corpus_app.command("build")
@@ -711,10 +710,9 @@ def corpus_build(
     max_bytes: Annotated[int, typer.Option(min=1000, help="Approximate size.")] = 2_000_000,
 ):
     """Build an offline corpus from files on this machine (Python standard-library sources)."""
-    from charrnn import corpora
+    from charrnn import corpora, terminal
 
-    path = corpora.build(name, out, max_bytes)
-    print(path)
+    terminal.result(terminal.safe(corpora.build(name, out, max_bytes)))
 
 
 @corpus_app.command("synth")
@@ -733,38 +731,37 @@ def corpus_synth(
     ] = False,
 ):
     """Generate text with known structure (quoted spans, nested brackets, fixed-width lines)."""
-    from charrnn import corpora
+    from charrnn import corpora, terminal
 
-    print(corpora.synthesize(kind, out, length=length, seed=seed, width=width, hard_wrap=hard_wrap))
+    path = corpora.synthesize(kind, out, length=length, seed=seed, width=width, hard_wrap=hard_wrap)
+    terminal.result(terminal.safe(path))
 
 
 # --------------------------------------------------------------------------- entry point
+# Click's exception for usage errors (unknown option, missing argument, bad value), reached
+# through a public Typer name: Typer re-raises it when not in standalone mode.
+UsageException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Runs the app; turns usage errors and library errors into one line and an exit code."""
-    from typer._click.exceptions import ClickException
-
     try:
         code = app(args=argv, standalone_mode=False)
-    except ClickException as e:
+    except UsageException as e:
         first = (argv if argv is not None else sys.argv[1:])[:1]
         known = {c.name or c.callback.__name__ for c in app.registered_commands} | {"corpus"}
         command = first[0] if first and first[0] in known else ""
         hint = f" (see `charrnn {command} --help`)" if command else " (see `charrnn --help`)"
-        print(f"error: {e.format_message()}{hint}", file=sys.stderr)
-        sys.exit(2)
-    except _library_error() as e:
-        fail_code = getattr(e, "exit_code", 2)
-        from charrnn.ui import err
+        from charrnn import terminal
 
-        err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
-        sys.exit(fail_code)
+        terminal.error(f"{e.format_message()}{hint}")
+        sys.exit(2)
+    except CharRNNError as e:
+        from charrnn import terminal
+
+        terminal.error(str(e))
+        sys.exit(e.exit_code)
     except BrokenPipeError:  # `charrnn sample ckpt | head`
         sys.stderr.close()
         sys.exit(0)
     sys.exit(code if isinstance(code, int) else 0)
-
-
-def _library_error():
-    from charrnn.errors import CharRNNError
-
-    return CharRNNError

@@ -91,3 +91,31 @@ def fresh_window_loss_sum(
         total += float(loss)
         count += xy[:, 1:].numel()
     return total, count
+
+
+def score_file(
+    ckpt, file, *, seq_len: int, batch_size: int, device: str, fresh_windows: bool = False
+) -> dict:
+    """`charrnn eval`: the loss of a checkpoint on a text file, in nats and bits per character."""
+    from charrnn.checkpoint import load_model
+    from charrnn.corpus import encode_file
+    from charrnn.errors import DataError
+    from charrnn.runtime import pick_device
+
+    model, vocab, _ = load_model(ckpt, pick_device(device))
+    ids = encode_file(file, vocab)
+    if len(ids) < 2 or (fresh_windows and len(ids) <= seq_len):
+        raise DataError(f"{file}: too short to score (need more than {seq_len} characters).")
+    device_of = next(model.parameters()).device
+    if fresh_windows:
+        total, count = fresh_window_loss_sum(model, ids, seq_len, device=device_of)
+    else:
+        total, count = loss_sum(
+            model, ids, seq_len=seq_len, batch_size=batch_size, device=device_of
+        )
+    return {
+        "loss": total / count,
+        "bpc": total / count / LN2,
+        "chars": count,
+        "mode": f"fresh {seq_len}-char windows" if fresh_windows else "carried state",
+    }

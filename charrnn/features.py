@@ -161,7 +161,6 @@ def _regex(pattern: str, text: str) -> np.ndarray:
     return out
 
 
-
 # name -> (what it is, for people; its values for a text). Defined last: it names the functions.
 FEATURES = {
     "quotes": ("inside quotes", _quotes),

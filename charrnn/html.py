@@ -240,3 +240,24 @@ def surprise_page(
         f"<h1>{esc(title)}</h1><div class='sub'>{esc(subtitle)}</div>{legend}<div id='text'></div>",
         data,
     )
+
+
+def grad_flow_section(flows: dict) -> str:
+    """The gradient-flow chart of `inspect --grad-flow --html`: {checkpoint label: GradFlow}."""
+    from charrnn import svg
+
+    series = {}
+    for name, flow in flows.items():
+        for layer in range(flow.h.shape[0]):
+            for q, values in flow.norms.items():
+                series[f"{name}: {q}, layer {layer}"] = list(enumerate(values[layer].tolist()))
+    chart = svg.line_chart(
+        series,
+        title="||dL_T / d state_(T-k)||",
+        x_label="k (steps back)",
+        y_label="gradient norm",
+        log_y=True,
+        width=640,
+        height=300,
+    )
+    return f"<h2>Gradient flow</h2>{chart}"

@@ -10,27 +10,31 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from charrnn import cells
+from charrnn.errors import ConfigError
+from charrnn.options import check_ranges, flag, option
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    vocab_size: int | None = None  # None until a corpus (or checkpoint) says
-    model: str = "lstm"
-    embed_size: int = 64
-    hidden_size: int = 512
-    num_layers: int = 1
-    dropout: float = 0.0  # between recurrent layers and before the output layer
+    vocab_size: int | None = option(None, "Symbols: set by the corpus (or checkpoint).", 1)
+    model: str = option("lstm", "Recurrent cell.")
+    embed_size: int = option(64, "Character embedding size.", 1)
+    hidden_size: int = option(512, "Units per layer.", 1)
+    num_layers: int = option(1, "Stacked recurrent layers.", 1)
+    dropout: float = option(
+        0.0, "Dropout between layers and before the output layer.", 0, 1, high_open=True
+    )
 
     def __post_init__(self):
-        cells.spec(self.model)  # ValueError naming the kinds
+        if self.model not in cells.CELLS:
+            raise ConfigError(
+                f"--model must be one of {', '.join(cells.CELLS)}, not {self.model!r}."
+            )
         for name in ("vocab_size", "embed_size", "hidden_size", "num_layers"):
             value = getattr(self, name)
-            if name == "vocab_size" and value is None:
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be a positive integer")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError("--dropout must be in [0, 1)")
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise ConfigError(f"{flag(name)} must be a whole number, not {value!r}.")
+        check_ranges(self)
 
     @property
     def cell(self) -> cells.CellSpec:

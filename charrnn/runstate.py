@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 
 from charrnn import checkpoint
-from charrnn.data import Corpus
+from charrnn.corpus import Corpus
 from charrnn.errors import CheckpointError
 from charrnn.runtime import Runtime
 from charrnn.trainconfig import TrainConfig

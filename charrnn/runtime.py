@@ -17,6 +17,12 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
+def set_threads(threads: int | None) -> None:
+    """torch's CPU threads (its own choice when None)."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+
+
 def pick_device(name: str = "auto") -> torch.device:
     if name not in DEVICES and not name.startswith("cuda:"):
         raise ConfigError(f"--device must be one of {', '.join(DEVICES)}, not {name!r}.")

@@ -10,30 +10,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from charrnn.errors import ConfigError
-from charrnn.vocab import Vocab
+from charrnn.options import check_ranges, option
+
+if TYPE_CHECKING:
+    from charrnn.vocab import Vocab
 
 
 @dataclass(frozen=True)
 class SampleConfig:
-    length: int = 500
-    temperature: float = 0.8
-    top_k: int | None = None
-    argmax: bool = False
+    length: int = option(500, "Characters to generate.", 0)
+    temperature: float = option(
+        0.8, "Below 1: safer, more repetitive; above 1: wilder.", 0, low_open=True
+    )
+    top_k: int | None = option(None, "Draw only from the k most likely characters.", 1)
+    argmax: bool = False  # always take the most likely character
     prime: str = ""
     seed: int | None = None
-    num_samples: int = 1
+    num_samples: int = option(1, "Independent samples, generated as one batch.", 1)
 
     def __post_init__(self):
-        if self.length < 0:
-            raise ConfigError("--length must be 0 or more.")
-        if not self.temperature > 0:
+        if not (self.temperature > 0):
             raise ConfigError("--temperature must be positive (use --argmax for greedy output).")
-        if self.top_k is not None and self.top_k < 1:
-            raise ConfigError("--top-k must be at least 1.")
-        if self.num_samples < 1:
-            raise ConfigError("--num-samples must be at least 1.")
+        check_ranges(self)
 
 
 def prime_ids(vocab: Vocab, prime: str) -> list[int]:

@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from charrnn import checkpoint, runstate
-from charrnn.data import Corpus, Layout, split, window
+from charrnn.corpus import Corpus
+from charrnn.data import Layout, split, window
 from charrnn.errors import DataError, TrainingError
 from charrnn.evaluate import loss_sum
 from charrnn.metrics import LN2, METRICS, MetricsFile
@@ -44,6 +45,7 @@ class TrainResult:
     out_dir: Path
     stopped_by: str  # "limit", "signal"
     test_loss: float | None = None
+    is_main: bool = True  # rank 0 of a torchrun job (the one that reports)
 
 
 # --------------------------------------------------------------------------- schedule
@@ -167,7 +169,7 @@ class _Run:
                     "path": str(self.out_dir / checkpoint.LATEST),
                 }
             )
-            return TrainResult(pos, self.out_dir, "signal")
+            return TrainResult(pos, self.out_dir, "signal", is_main=self.rt.is_main)
         if not pos.history or pos.history[-1]["step"] != pos.step:
             self.eval_and_save()
         test_loss = self.test()
@@ -184,7 +186,7 @@ class _Run:
                 ),
             }
         )
-        return TrainResult(pos, self.out_dir, "limit", test_loss)
+        return TrainResult(pos, self.out_dir, "limit", test_loss, self.rt.is_main)
 
     def step(self, stop_requested: bool, last_seconds: float) -> bool:
         """One optimizer step on the next window; returns whether every rank should stop."""

@@ -1,64 +1,69 @@
-"""`TrainConfig`: how a run trains (batching, optimiser, schedule, stopping, evaluation), as
-plain data. Kept apart from train.py, which needs torch, so the CLI can show the defaults in
-`--help` without importing torch.
+"""`TrainConfig`: how a run trains (batching, optimiser, schedule, stopping, evaluation), and
+`DataOptions`: how its text becomes ids, as plain data. Kept apart from train.py, which needs
+torch, so the CLI can show the defaults in `--help` without importing torch. Each field's help
+text and range are declared here once (options.py); the CLI's options are built from them.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 
 from charrnn.errors import ConfigError
+from charrnn.options import check_ranges, option
+
+DEFAULT_EPOCHS = 10.0  # when no stopping rule is given
+STOP_FIELDS = ("epochs", "max_steps", "time_limit")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    seq_len: int = 64
-    batch_size: int = 8
-    lr: float = 3e-3
-    min_lr_frac: float = 0.05  # the schedule decays to lr * min_lr_frac at the end
-    decay_frac: float = 1.0  # the last fraction of the run over which the lr decays
-    warmup_steps: int = 50
-    weight_decay: float = 0.01
-    grad_clip: float = 5.0
-    epochs: float | None = None
-    max_steps: int | None = None
-    time_limit: float | None = None  # seconds of training (evaluation and saving excluded)
-    eval_every: int = 500
-    eval_batch_size: int = 16
-    val_frac: float = 0.05
-    test_frac: float = 0.05
-    log_every: int = 10
-    seed: int = 1337
+    seq_len: int = option(64, "Truncated-BPTT window: steps backpropagated through.", 1)
+    batch_size: int = option(8, "Parallel contiguous streams per batch.", 1)
+    lr: float = option(3e-3, "Peak AdamW learning rate.", 0, low_open=True)
+    min_lr_frac: float = option(0.05, "The schedule ends at lr x this.", 0, 1)
+    decay_frac: float = option(
+        1.0,
+        "The lr is held, then decays along a cosine over this last fraction of the run.",
+        0,
+        1,
+        low_open=True,
+    )
+    warmup_steps: int = option(50, "Steps of linear warmup.", 0)
+    weight_decay: float = option(0.01, "AdamW weight decay on matrices.", 0)
+    grad_clip: float = option(5.0, "Clip the global gradient norm to this.", 0, low_open=True)
+    epochs: float | None = option(
+        None, "Stop after this many passes over the training text.", 0, low_open=True
+    )
+    max_steps: int | None = option(None, "Stop after this many optimizer steps.", 1)
+    time_limit: float | None = option(
+        None,
+        "Stop after this much training time, e.g. 90s, 10m, 1h30m (evaluation and saving not "
+        "counted).",
+        0,
+        low_open=True,
+    )
+    eval_every: int = option(500, "Steps between validations and checkpoints.", 1)
+    eval_batch_size: int = option(16, "Streams when scoring the validation text.", 1)
+    val_frac: float = option(
+        0.05, "Share of the text after the training part used for validation.", 0, 1, high_open=True
+    )
+    test_frac: float = option(
+        0.05, "Share at the very end held out for a final test figure.", 0, 1, high_open=True
+    )
+    log_every: int = option(10, "Steps between progress records.", 1)
+    seed: int = option(1337, "Random seed (CPU runs with the same seed are identical).")
 
     def __post_init__(self):
-        positive = ("seq_len", "batch_size", "eval_every", "eval_batch_size", "log_every")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be at least 1.")
-        checks = {
-            "lr": self.lr > 0 and math.isfinite(self.lr),
-            "grad-clip": self.grad_clip > 0,
-            "weight-decay": self.weight_decay >= 0,
-            "warmup-steps": self.warmup_steps >= 0,
-            "min-lr-frac": 0 <= self.min_lr_frac <= 1,
-            "decay-frac": 0 < self.decay_frac <= 1,
-            "val-frac": 0 <= self.val_frac < 1,
-            "test-frac": 0 <= self.test_frac < 1,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ConfigError(f"--{name} is out of range; see charrnn train --help.")
+        check_ranges(self)
         if self.val_frac + self.test_frac >= 0.9:
             raise ConfigError("--val-frac plus --test-frac must leave at least 10% for training.")
-        if self.epochs is not None and not (0 < self.epochs < math.inf):
-            raise ConfigError("--epochs must be a positive number.")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ConfigError("--max-steps must be at least 1.")
-        if self.time_limit is not None and not (0 < self.time_limit < math.inf):
-            raise ConfigError("--time must be positive.")
-        if self.epochs is None and self.max_steps is None and self.time_limit is None:
-            raise ConfigError("give a stopping rule: --epochs, --max-steps or --time.")
+        if all(getattr(self, name) is None for name in STOP_FIELDS):
+            object.__setattr__(self, "epochs", DEFAULT_EPOCHS)
+
+    def stops(self) -> dict:
+        """The stopping rules that are set."""
+        return {k: getattr(self, k) for k in STOP_FIELDS if getattr(self, k) is not None}
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,3 +72,18 @@ class TrainConfig:
     def from_dict(cls, d: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """How a text file becomes ids for training."""
+
+    unit: str = option("char", "char: Unicode characters; byte: raw UTF-8 bytes (any file).")
+    max_vocab: int | None = option(
+        None, "Keep at most N characters; the rarest map to one unknown symbol.", 2
+    )
+    min_count: int = option(1, "Characters seen fewer times map to the unknown symbol.", 1)
+    cache_dir: Path | None = None  # for token files of large corpora; default_cache_dir()
+
+    def __post_init__(self):
+        check_ranges(self)

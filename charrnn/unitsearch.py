@@ -94,9 +94,16 @@ def best_threshold(a: np.ndarray, on: np.ndarray) -> tuple[float, float, bool]:
     return float(correct) / n, float((lo + hi) / 2), above
 
 
-def streamed(model, ids: np.ndarray, chunk_len: int = 4096):
-    """A chunk source that recomputes activations chunk by chunk on each pass (bounded memory)."""
-    return lambda: activations.iter_chunks(model, ids, chunk_len)
+def streamed(model, ids: np.ndarray, layers=None, units=None, chunk_len: int = 4096):
+    """A chunk source that recomputes activations chunk by chunk on each pass (bounded memory),
+    keeping the given layers and units (all by default)."""
+
+    def chunks():
+        for chunk in activations.iter_chunks(model, ids, chunk_len):
+            chunk.arrays = activations.select(chunk.arrays, layers, units)
+            yield chunk
+
+    return chunks
 
 
 def in_memory(arrays: dict, probs: np.ndarray):

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
+from charrnn import corpus as corpus_module
 from charrnn import data
+from charrnn.corpus import check_text_file, encode_file, prepare
 from charrnn.errors import DataError
 from charrnn.vocab import Vocab
 
@@ -30,11 +32,13 @@ def test_prepare_streams_across_chunk_boundary_inside_multibyte_char(tmp_path, m
     text = "ab😀é" * 50 + "日本語\n"
     p = tmp_path / "t.txt"
     p.write_text(text, encoding="utf-8")
-    monkeypatch.setattr(data, "CHUNK_BYTES", 7)  # 7 does not divide 4-byte and 2-byte chars
-    corpus = data.prepare(p, cache_dir=tmp_path / "cache")
+    monkeypatch.setattr(
+        corpus_module, "CHUNK_BYTES", 7
+    )  # 7 does not divide 4-byte and 2-byte chars
+    corpus = prepare(p, cache_dir=tmp_path / "cache")
     assert corpus.vocab.decode(corpus.ids) == text
     assert corpus.counts["😀"] == 50
-    again = data.prepare(p, cache_dir=tmp_path / "cache")  # served from the token file
+    again = prepare(p, cache_dir=tmp_path / "cache")  # served from the token file
     assert isinstance(again.ids, np.memmap)
     assert np.array_equal(np.asarray(again.ids), np.asarray(corpus.ids))
 
@@ -42,9 +46,9 @@ def test_prepare_streams_across_chunk_boundary_inside_multibyte_char(tmp_path, m
 def test_cache_is_keyed_by_content_not_mtime(tmp_path):
     p = tmp_path / "t.txt"
     p.write_text("abcabc", encoding="utf-8")
-    first = data.prepare(p, cache_dir=tmp_path / "c")
+    first = prepare(p, cache_dir=tmp_path / "c")
     p.write_text("xyzxyz", encoding="utf-8")  # same size, new content
-    second = data.prepare(p, cache_dir=tmp_path / "c")
+    second = prepare(p, cache_dir=tmp_path / "c")
     assert first.vocab.symbols == "abc" and second.vocab.symbols == "xyz"
 
 
@@ -52,8 +56,8 @@ def test_invalid_utf8_names_the_byte_offset(tmp_path):
     p = tmp_path / "bad.txt"
     p.write_bytes(b"hello \xff world")
     with pytest.raises(DataError, match=r"byte offset 6.*--unit byte"):
-        data.prepare(p)
-    corpus = data.prepare(p, unit="byte")
+        prepare(p)
+    corpus = prepare(p, unit="byte")
     assert len(corpus) == 13 and corpus.vocab.size == 256
 
 
@@ -65,11 +69,11 @@ def test_unusable_paths(tmp_path, make):
     elif make == "empty":
         p.write_text("")
     with pytest.raises(DataError):
-        data.check_text_file(p)
+        check_text_file(p)
 
 
 def test_encode_file_with_fixed_vocab_names_unseen_characters(tmp_path):
     p = tmp_path / "t.txt"
     p.write_text("abcq", encoding="utf-8")
     with pytest.raises(DataError, match="'q'"):
-        data.encode_file(p, Vocab.from_text("abc"))
+        encode_file(p, Vocab.from_text("abc"))

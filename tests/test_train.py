@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from charrnn import checkpoint, data
+from charrnn import checkpoint
+from charrnn.corpus import prepare
 from charrnn.errors import CheckpointError, ConfigError
 from charrnn.model import ModelConfig
 from charrnn.train import TrainConfig, lr_at, train
@@ -22,7 +23,7 @@ def _losses(records):
 
 @pytest.fixture
 def corpus(text_file):
-    return data.prepare(text_file)
+    return prepare(text_file)
 
 
 def test_loss_falls_and_checkpoints_are_written(corpus, tmp_path):
@@ -105,7 +106,7 @@ def test_resume_refuses_other_vocabulary(corpus, tmp_path):
     train(TrainConfig(max_steps=5, **TINY), _model(corpus), corpus, tmp_path)
     other = tmp_path / "other.txt"
     other.write_text("completely different characters: QZXJ\n" * 50)
-    other_corpus = data.prepare(other)
+    other_corpus = prepare(other)
     ckpt = checkpoint.read(tmp_path / "latest.ckpt", groups=("model", "optim", "state", "rng"))
     with pytest.raises(CheckpointError, match="different vocabulary"):
         train(
@@ -132,11 +133,12 @@ def test_schedule_warms_up_then_decays_to_floor():
     assert lr_at(cfg, 100, 1.0) == pytest.approx(0.1)
 
 
-def test_config_needs_a_stop_rule_and_sane_values():
-    with pytest.raises(ConfigError, match="stopping rule"):
-        TrainConfig()
+def test_config_stops_after_10_epochs_by_default_and_refuses_bad_values():
+    assert TrainConfig().epochs == 10 and TrainConfig(max_steps=5).epochs is None
     with pytest.raises(ConfigError, match="--lr"):
         TrainConfig(max_steps=1, lr=-1)
+    with pytest.raises(ConfigError, match="--lr nan is out of range"):
+        TrainConfig(max_steps=1, lr=float("nan"))
     with pytest.raises(ConfigError, match="--batch-size"):
         TrainConfig(max_steps=1, batch_size=0)
 

@@ -1,0 +1,296 @@
+"""Text files -> token ids, and text for scoring and inspection under a model's vocabulary.
+
+Encoding streams over the file in chunks (incremental UTF-8 decoding, so a character split across
+a chunk boundary is handled), in bounded memory: pass 1 counts characters to build the `Vocab`,
+pass 2 writes ids to a token file that training memory-maps. The token file lives in a cache
+directory keyed by the content's sha256 (never by modification time), beside a small JSON header.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from charrnn.errors import DataError
+from charrnn.fileio import atomic_write_bytes
+from charrnn.trainconfig import DataOptions
+from charrnn.vocab import UNIT_BYTE, UNIT_CHAR, Vocab
+
+TOKEN_FORMAT = 1
+CHUNK_BYTES = 16 << 20
+IN_MEMORY_LIMIT = 32 << 20  # smaller files are encoded in memory, larger ones cached on disk
+Progress = Callable[[str, int, int], None]  # (phase, bytes done, bytes total)
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "charrnn"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A text file encoded to ids. `ids` is a read-only memmap (cached) or an in-memory array."""
+
+    path: str
+    sha256: str
+    vocab: Vocab
+    ids: np.ndarray
+    counts: dict  # symbol -> count (empty in byte mode)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+# --------------------------------------------------------------------------- reading files
+def check_text_file(path: str | os.PathLike) -> Path:
+    """Fail early, with advice, on paths that cannot be a corpus."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"{p}: no such file. Check the path (try `ls {p.parent}`).")
+    if p.is_dir():
+        raise DataError(f"{p}: is a directory; give a text file inside it.")
+    if not os.access(p, os.R_OK):
+        raise DataError(f"{p}: permission denied; make the file readable (chmod +r).")
+    if p.stat().st_size == 0:
+        raise DataError(f"{p}: file is empty; give a text file with some content.")
+    return p
+
+
+def _chunks(path: Path, progress: Progress | None, phase: str):
+    total, done = path.stat().st_size, 0
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK_BYTES):
+            yield done, chunk
+            done += len(chunk)
+            if progress:
+                progress(phase, done, total)
+
+
+def _codepoint_chunks(path: Path, progress: Progress | None, phase: str):
+    """Yields code points (uint32 arrays) of the file, decoding UTF-8 incrementally."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    offset = 0
+    for offset, chunk in _chunks(path, progress, phase):
+        held_back = len(decoder.getstate()[0])
+        try:
+            text = decoder.decode(chunk)
+        except UnicodeDecodeError as e:
+            at = offset - held_back + e.start
+            raise DataError(
+                f"{path}: not valid UTF-8 (byte offset {at}); convert it to UTF-8, "
+                f"or train on raw bytes with --unit byte."
+            ) from None
+        if text.startswith("\ufeff") and offset == 0:
+            text = text[1:]  # a byte-order mark is not part of the text
+        yield np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise DataError(
+            f"{path}: ends in the middle of a UTF-8 character; the file may be truncated "
+            f"(or use --unit byte)."
+        ) from None
+
+
+def file_sha256(path: Path, progress: Progress | None = None) -> str:
+    h = hashlib.sha256()
+    for _, chunk in _chunks(path, progress, "hash"):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def count_chars(path: Path, progress: Progress | None = None) -> Counter:
+    """Character counts in one streaming pass (a bincount over code points per chunk)."""
+    totals = np.zeros(0x110000, dtype=np.int64)
+    for cps in _codepoint_chunks(path, progress, "count"):
+        totals += np.bincount(cps, minlength=0x110000)
+    present = np.flatnonzero(totals)
+    return Counter({chr(c): int(totals[c]) for c in present.tolist()})
+
+
+def encode_chunks(path: Path, vocab: Vocab, progress: Progress | None = None):
+    """Yields id arrays for the file under `vocab`; DataError if it has characters the vocab
+    cannot encode."""
+    if vocab.unit == UNIT_BYTE:
+        for _, chunk in _chunks(path, progress, "encode"):
+            yield np.frombuffer(chunk, dtype=np.uint8)
+        return
+    for cps in _codepoint_chunks(path, progress, "encode"):
+        try:
+            yield vocab.encode_codepoints(cps)
+        except KeyError as e:
+            missing = e.args[0]
+            shown = "".join(missing[:20])
+            raise DataError(
+                f"{path}: {len(missing)} character(s) the model never saw: {shown!r}; "
+                f"remove them, or train a model on text that contains them."
+            ) from None
+
+
+# --------------------------------------------------------------------------- corpus preparation
+def encode_file(path: str | os.PathLike, vocab: Vocab, progress: Progress | None = None):
+    """The ids of a file under a fixed vocabulary (e.g. a checkpoint's), in memory."""
+    p = check_text_file(path)
+    parts = list(encode_chunks(p, vocab, progress))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=vocab.dtype)
+
+
+def build_vocab(counts: Counter, unit: str, max_vocab: int | None, min_count: int) -> Vocab:
+    if unit == UNIT_BYTE:
+        return Vocab.bytes()
+    if not any(n >= min_count for n in counts.values()):
+        raise DataError(
+            f"--min-count {min_count} leaves no character in the vocabulary (the most frequent "
+            f"one occurs {max(counts.values(), default=0)} times); lower it."
+        )
+    return Vocab.from_counts(counts, max_vocab=max_vocab, min_count=min_count)
+
+
+def prepare(
+    path: str | os.PathLike,
+    *,
+    unit: str = UNIT_CHAR,
+    max_vocab: int | None = None,
+    min_count: int = 1,
+    cache_dir: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+) -> Corpus:
+    """Encodes a text file once. With `cache_dir`, the ids go to a token file there (reused when
+    the same content is prepared again with the same options) and come back memory-mapped."""
+    p = check_text_file(path)
+    digest = file_sha256(p, progress)
+    if cache_dir is None:
+        counts = count_chars(p, progress) if unit == UNIT_CHAR else Counter()
+        vocab = build_vocab(counts, unit, max_vocab, min_count)
+        return Corpus(str(p), digest, vocab, encode_file(p, vocab, progress), dict(counts))
+    cache = Path(cache_dir)
+    key = f"{digest[:32]}-{unit}-v{max_vocab or 0}-m{min_count}"
+    header_path, token_path = cache / f"{key}.json", cache / f"{key}.tokens"
+    cached = _load_cached(header_path, token_path, digest)
+    if cached is not None:
+        vocab, counts, ids = cached
+        return Corpus(str(p), digest, vocab, ids, counts)
+    counts = count_chars(p, progress) if unit == UNIT_CHAR else Counter()
+    vocab = build_vocab(counts, unit, max_vocab, min_count)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        n = _write_tokens(token_path, encode_chunks(p, vocab, progress))
+        header = {
+            "format": TOKEN_FORMAT,
+            "sha256": digest,
+            "source": str(p),
+            "vocab": vocab.to_dict(),
+            "counts": dict(counts),
+            "n_tokens": n,
+            "dtype": vocab.dtype.name,
+        }
+        atomic_write_bytes(
+            header_path,
+            json.dumps(header, ensure_ascii=False).encode("utf-8"),
+            what="token cache header",
+            error=DataError,
+            hint="Free space or choose another --cache-dir.",
+        )
+    except OSError as e:
+        raise DataError(
+            f"cannot write the token cache in {cache}: {e.strerror}; free some space "
+            f"or choose another directory with --cache-dir."
+        ) from None
+    ids = np.memmap(token_path, dtype=vocab.dtype, mode="r") if n else np.zeros(0, vocab.dtype)
+    return Corpus(str(p), digest, vocab, ids, dict(counts))
+
+
+def _write_tokens(token_path: Path, chunks) -> int:
+    tmp = token_path.with_suffix(f".tmp{os.getpid()}")
+    n = 0
+    try:
+        with open(tmp, "wb") as f:
+            for ids in chunks:
+                f.write(ids.tobytes())
+                n += len(ids)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, token_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return n
+
+
+def _load_cached(header_path: Path, token_path: Path, digest: str):
+    """(vocab, counts, ids) from a complete cache entry for this content, else None."""
+    try:
+        header = json.loads(header_path.read_text(encoding="utf-8"))
+        vocab = Vocab.from_dict(header["vocab"])
+        n = int(header["n_tokens"])
+        ok = (
+            header.get("format") == TOKEN_FORMAT
+            and header.get("sha256") == digest
+            and token_path.stat().st_size == n * vocab.dtype.itemsize
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not ok:
+        return None
+    ids = np.memmap(token_path, dtype=vocab.dtype, mode="r") if n else np.zeros(0, vocab.dtype)
+    return vocab, dict(header.get("counts", {})), ids
+
+
+def load_corpus(
+    path: str | os.PathLike,
+    options: DataOptions = DataOptions(),
+    progress: Progress | None = None,
+    force_cache: bool = False,
+) -> Corpus:
+    """A corpus for training: small files encoded in memory, large ones (or `force_cache`)
+    through the token-file cache."""
+    p = check_text_file(path)
+    big = p.stat().st_size > IN_MEMORY_LIMIT or force_cache
+    cache = (options.cache_dir or default_cache_dir()) if big else None
+    corpus = prepare(
+        p,
+        unit=options.unit,
+        max_vocab=options.max_vocab,
+        min_count=options.min_count,
+        cache_dir=cache,
+        progress=progress if big else None,
+    )
+    if len(corpus) < 2:
+        raise DataError(f"{p}: too short to learn from ({len(corpus)} characters).")
+    return corpus
+
+
+# --------------------------------------------------------------------------- text under a model
+def read_text(source: str | Path, max_chars: int) -> tuple[str, str]:
+    """(text, label) from a file path or literal text, cut to max_chars; the label names it in
+    messages ("--text" for literal text)."""
+    if isinstance(source, Path):
+        path = check_text_file(source)
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read(max_chars), str(path)
+        except UnicodeDecodeError as e:
+            raise DataError(f"{path}: not valid UTF-8 ({e.reason} near byte {e.start}).") from None
+    return source[:max_chars], "--text"
+
+
+def encode_text(vocab: Vocab, text: str, label: str) -> np.ndarray:
+    """The ids of `text` under a model's vocabulary; DataError listing the characters it never
+    saw (when it has no unknown symbol to map them to)."""
+    if not text:
+        raise DataError(f"{label}: no text to look at.")
+    unknown = vocab.unknown_chars(text)
+    if unknown and not vocab.has_unk:
+        shown = ", ".join(repr(c) for c in unknown[:10])
+        raise DataError(
+            f"{label}: {len(unknown)} character(s) the model never saw: {shown}; "
+            f"remove them or use other text."
+        )
+    return vocab.encode(text)

@@ -1,0 +1,187 @@
+"""Starting or resuming a training run: from a typed `TrainRequest` to `train.train`.
+
+    request (configs built at the CLI edge, checked) -> run directory (refuse to clobber a run)
+    -> corpus (encoded once; large files through the token cache) -> the run's configs: a resumed
+    run's own with the options given now applied (`dataclasses.replace`), or the request's with
+    a budget-aware model size for `--time` -> memory check -> train.train
+
+Nothing here prints: progress and notes go to the `on_event` callback (records like the training
+loop's: `{"kind": "autosize", ...}`), errors are raised.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from charrnn import ckptfile
+from charrnn.corpus import load_corpus
+from charrnn.errors import CharRNNError, ConfigError
+from charrnn.modelconfig import ModelConfig
+from charrnn.trainconfig import STOP_FIELDS, DataOptions, TrainConfig
+
+MODEL_FIELDS = frozenset(f.name for f in fields(ModelConfig)) - {"vocab_size"}
+TRAIN_FIELDS = frozenset(f.name for f in fields(TrainConfig))
+SIZE_FIELDS = frozenset({"hidden_size", "num_layers"})
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    file: Path
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+    data: DataOptions = DataOptions()
+    given: frozenset = frozenset()  # config fields set by the user (the rest are defaults)
+    out: Path | None = None
+    resume: Path | None = None
+    overwrite: bool = False
+    device: str = "auto"
+    precision: str = "auto"
+    threads: int | None = None
+
+
+def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: False, progress=None):
+    """Trains; returns train.TrainResult. Only rank 0 of a torchrun job reports."""
+    from charrnn.runtime import from_environment, set_threads
+    from charrnn.train import train
+
+    set_threads(request.threads)
+    rt = from_environment(request.device, request.precision)
+    report = on_event if rt.is_main else (lambda r: None)
+    resumed, out, data = None, request.out, request.data
+    if request.resume is not None:
+        from charrnn import checkpoint
+
+        resumed = checkpoint.read(
+            resume_path(request.resume), groups=("model", "optim", "state", "rng")
+        )
+        _check_same_model(resumed, request)
+        out = out or resumed.path.parent
+        data = replace(data, unit=resumed.vocab.unit)
+    else:
+        out = out or Path("runs") / Path(request.file).stem
+        if rt.is_main:
+            check_out_dir(out, request.overwrite)
+        rt.barrier()
+    corpus = load_corpus(request.file, data, progress if rt.is_main else None)
+    train_cfg, model_cfg = _configs(request, corpus, resumed, rt, report)
+    check_fits_in_memory(model_cfg, train_cfg)
+    try:
+        result = train(
+            train_cfg,
+            model_cfg,
+            corpus,
+            out,
+            runtime=rt,
+            resume_from=resumed,
+            on_event=on_event,
+            should_stop=should_stop,
+        )
+    except BaseException:
+        rt.close(clean=False)
+        raise
+    rt.close()
+    return result
+
+
+def _configs(request: TrainRequest, corpus, resumed, rt, report):
+    """(TrainConfig, ModelConfig) for this run: a resumed run's own with the options given now
+    replacing the saved ones; else the request's, sized to the budget for `--time` alone."""
+    given_train = {k: getattr(request.train, k) for k in request.given & TRAIN_FIELDS}
+    if resumed is not None:
+        saved = TrainConfig.from_dict(resumed.meta.get("train_config") or {})
+        if set(STOP_FIELDS) & set(given_train):  # stopping rules given now replace the saved ones
+            given_train = {**dict.fromkeys(STOP_FIELDS), **given_train}
+        return replace(saved, **given_train), resumed.model_config
+    model_cfg = replace(request.model, vocab_size=corpus.vocab.size)
+    train_cfg = request.train
+    if train_cfg.time_limit and not SIZE_FIELDS & request.given:
+        model_cfg = _autosize(model_cfg, train_cfg, corpus, rt, report)
+    return train_cfg, model_cfg
+
+
+def _autosize(model_cfg: ModelConfig, train_cfg: TrainConfig, corpus, rt, report) -> ModelConfig:
+    from charrnn import autosize
+    from charrnn.data import split
+
+    probe = replace(model_cfg, num_layers=autosize.PROBE[0], hidden_size=autosize.PROBE[1])
+    rate = autosize.probe_rate(
+        probe, train_cfg.batch_size, train_cfg.seq_len, rt.autocast, device=rt.device
+    )
+    train_chars = len(split(corpus.ids, train_cfg.val_frac, train_cfg.test_frac)[0])
+    choice = autosize.choose(model_cfg, train_chars, train_cfg.time_limit, rate, probe)
+    report(
+        {
+            "kind": "autosize",
+            "model": model_cfg.model,
+            "num_layers": choice.num_layers,
+            "hidden_size": choice.hidden_size,
+            "params": choice.params,
+            "reason": choice.reason,
+        }
+    )
+    return replace(model_cfg, num_layers=choice.num_layers, hidden_size=choice.hidden_size)
+
+
+def physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 40
+
+
+def check_fits_in_memory(model_cfg: ModelConfig, train_cfg: TrainConfig) -> None:
+    """Refuse sizes that cannot fit before allocating them (and being killed for it)."""
+    weights = model_cfg.num_params() * 16  # fp32 weights, gradients, two AdamW moments
+    acts = (
+        train_cfg.batch_size
+        * train_cfg.seq_len
+        * model_cfg.num_layers
+        * model_cfg.hidden_size
+        * (model_cfg.gates + 2)
+        * 4
+        * 2
+    )
+    need, have = weights + acts, physical_memory()
+    if need > 0.8 * have:
+        raise ConfigError(
+            f"this model ({model_cfg.num_params():,} parameters) with --batch-size "
+            f"{train_cfg.batch_size} x --seq-len {train_cfg.seq_len} needs about "
+            f"{need / 2**30:.1f} GiB, more than this machine's {have / 2**30:.0f} GiB; use a "
+            f"smaller --hidden-size, --num-layers, --embed-size or batch."
+        )
+
+
+def resume_path(resume: Path) -> Path:
+    p = Path(resume)
+    if p.is_dir():
+        if not (p / ckptfile.LATEST).is_file():
+            raise CharRNNError(f"--resume {p}: no {ckptfile.LATEST} in this directory.")
+        return p / ckptfile.LATEST
+    return ckptfile.resolve(p)
+
+
+def _check_same_model(ckpt, request: TrainRequest) -> None:
+    saved = ckpt.model_config
+    for name in sorted(request.given & MODEL_FIELDS - {"dropout"}):
+        if getattr(saved, name) != getattr(request.model, name):
+            raise ConfigError(
+                f"--resume: the checkpoint has {name}={getattr(saved, name)!r}, not "
+                f"{getattr(request.model, name)!r}; drop --{name.replace('_', '-')} or start a "
+                f"new run with another --out."
+            )
+
+
+def check_out_dir(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a directory for the run.")
+    taken = [n for n in (ckptfile.LATEST, ckptfile.BEST) if (out / n).exists()]
+    if taken and not overwrite:
+        raise ConfigError(
+            f"--out {out} already holds a run ({', '.join(taken)}); continue it with "
+            f"--resume {out}, replace it with --overwrite, or pick another --out."
+        )
+    if overwrite:
+        for name in (ckptfile.LATEST, ckptfile.BEST, "metrics.jsonl"):
+            (out / name).unlink(missing_ok=True)

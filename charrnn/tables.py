@@ -1,0 +1,201 @@
+"""Rich renderings of the library's results for the terminal: `info`, the `inspect` tables
+(unit rankings with colored excerpts, gate saturation, span matches, gradient flow), `bench` and
+`corpus list`. Each function takes plain data and returns something `terminal.out.print` shows;
+user text goes through `terminal.safe` and is never read as markup.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+from charrnn import features
+from charrnn.terminal import human_count, safe
+
+
+def _table(title: str, *columns: str, justify: str = "right") -> Table:
+    t = Table(title=Text(title), title_justify="left")
+    for col in columns:
+        t.add_column(Text(col), justify=justify)
+    return t
+
+
+# --------------------------------------------------------------------------- info
+def checkpoint_summary(s: dict) -> Table:
+    m = s["model_config"]
+    t = Table(show_header=False, box=None)
+    rows = {
+        "checkpoint": safe(s["path"]) + ("" if s["resumable"] else "  (weights only)"),
+        "model": f"{m['num_layers']}x{m['hidden_size']} {m['model']}, embed {m['embed_size']}, "
+        f"dropout {m['dropout']}",
+        "parameters": f"{s['parameters']:,} ({human_count(s['parameters'])})",
+        "vocabulary": f"{s['vocab_size']} {s['vocab_unit']}s"
+        + (f": {safe(repr(s['vocab'][:60]))}" if s["vocab"] else ""),
+    }
+    if s["step"] is not None:
+        rows["progress"] = (
+            f"step {s['step']}, epoch {s['epoch']}, {human_count(s['tokens_seen'] or 0)} chars "
+            f"seen, {s['train_seconds'] or 0:.0f}s of training"
+        )
+    if s["best_val_bpc"] is not None:
+        rows["best val"] = f"{s['best_val_loss']:.4f} nats/char = {s['best_val_bpc']:.4f} bpc"
+    if s["train_config"]:
+        tc = s["train_config"]
+        rows["training"] = ", ".join(f"{k}={v}" for k, v in tc.items() if v is not None)
+    if s["corpus"]:
+        rows["corpus"] = f"{safe(s['corpus']['path'])} ({s['corpus']['chars']:,} chars)"
+    for layer, sv in enumerate(s["recurrent_singular_values"]):
+        gates = ", ".join(f"{k} {v:.3f}" for k, v in sv.items() if k != "W_hh")
+        rows[f"sigma_max layer {layer}"] = f"W_hh {sv['W_hh']:.3f}" + (
+            f" (gate blocks: {gates})" if gates else ""
+        )
+    for key, value in rows.items():
+        t.add_row(Text(key), Text(value))
+    return t
+
+
+# --------------------------------------------------------------------------- inspect
+def colored_excerpt(text: str, values, rgb) -> Text:
+    """Each character on the background color of its unit's value (`rgb(v)` -> 'rgb(r,g,b)')."""
+    t = Text()
+    for ch, v in zip(text, values, strict=False):
+        t.append("↵" if ch == "\n" else safe(ch), style=f"black on {rgb(v)}")
+    return t
+
+
+def ranking(feature: str, scores, excerpts: dict) -> Table | Text:
+    """One feature's best units; `excerpts[(layer, unit, quantity)]` is a colored Text."""
+    name = features.BUILTIN.get(feature, feature)
+    if not scores:
+        return Text(
+            f"units following: {safe(name)}: the feature never changes in this text; "
+            f"nothing to rank."
+        )
+    t = _table(f"units following: {safe(name)}", "layer", "unit", "qty", "r", "thr. acc.")
+    t.add_column("excerpt (red -1 … blue +1)", no_wrap=True, overflow="crop")
+    for s in scores:
+        t.add_row(
+            str(s.layer),
+            str(s.unit),
+            s.quantity,
+            f"{s.r:+.3f}",
+            f"{s.accuracy:.1%}",
+            excerpts.get((s.layer, s.unit, s.quantity), ""),
+        )
+    t.caption = Text(
+        f"feature on for {scores[0].base_rate:.1%} of characters; thr. acc.: accuracy of the "
+        f"unit's best single threshold"
+    )
+    return t
+
+
+def saturation(sat: dict, layers: list[int]) -> Table | Text:
+    if not sat:
+        return Text("this cell kind has no sigmoid gates; nothing saturates.")
+    t = _table(
+        "gate saturation (fraction of characters)",
+        "layer",
+        "gate",
+        "left < 0.1",
+        "right > 0.9",
+        "units mostly left",
+        "units mostly right",
+    )
+    for gate, (left, right) in sat.items():
+        for i, layer in enumerate(layers):
+            t.add_row(
+                str(layer),
+                gate,
+                f"{left[i].mean():.1%}",
+                f"{right[i].mean():.1%}",
+                str(int((left[i] > 0.5).sum())),
+                str(int((right[i] > 0.5).sum())),
+            )
+    return t
+
+
+def span_match(match, text: str) -> Text:
+    start, end = match.span
+    names = ", ".join(f"L{layer}/{unit}" for layer, unit in match.units)
+    lines = [
+        f"span {start}:{end} {safe(repr(text[start:end]))}: {len(match.units)} unit(s) on: {names}"
+    ]
+    if not match.matches:
+        lines.append("no other place in the text where all of them are on together.")
+    for s, e, _ in match.matches:
+        before, inside, after = text[max(0, s - 10) : s], text[s:e], text[e : e + 10]
+        lines.append(f"  {s}:{e}  {safe(repr(before))} [{safe(repr(inside))}] {safe(repr(after))}")
+    return Text("\n".join(lines))
+
+
+def _flow_rows(horizon: int) -> list[int]:
+    rows = [k for k in (0, 1, 2, 5, 10, 20, 30, 50, 75, 100, 150, 200) if k <= horizon]
+    return rows if rows[-1] == horizon else rows + [horizon]
+
+
+def grad_flow(flows: dict) -> Table:
+    """{checkpoint label: GradFlow} side by side."""
+    first = next(iter(flows.values()))
+    t = _table(f"gradient flow: mean ||dL_T/d state_(T-k)|| over {first.windows} windows", "k")
+    columns = []
+    for name, flow in flows.items():
+        for layer in range(flow.h.shape[0]):
+            for q, values in flow.norms.items():
+                prefix = f"{safe(name)}\n" if len(flows) > 1 else ""
+                t.add_column(Text(f"{prefix}{q}, layer {layer}"), justify="right")
+                columns.append(values[layer])
+    for k in _flow_rows(first.horizon):
+        t.add_row(str(k), *(f"{values[k]:.3e}" for values in columns))
+    t.caption = Text(
+        "per step back (geometric mean over k): "
+        + "; ".join(
+            f"{safe(name)} h layer {i}: x{f.per_step_ratio(i):.3f}"
+            for name, f in flows.items()
+            for i in range(f.h.shape[0])
+        )
+    )
+    return t
+
+
+# --------------------------------------------------------------------------- bench, corpora
+def bench(result: dict, bf16: bool, reference: bool) -> list:
+    t = _table(
+        f"training ({result['device']}, {result['peak_label']} {result['matmul_peak_gflops']} "
+        f"GFLOP/s, {result['threads']} threads)",
+        "config",
+        "charrnn chars/s",
+        "GFLOP/s",
+        "of peak",
+        "bf16 chars/s",
+        "plain loop chars/s",
+        "charrnn / plain",
+    )
+    for r in result["train"]:
+        t.add_row(
+            r["config"],
+            f"{r['charrnn_fp32_chars_per_s']:,}",
+            f"{r['charrnn_fp32_gflops']}",
+            f"{r['charrnn_fp32_peak_fraction']:.0%}",
+            f"{r.get('charrnn_bf16_chars_per_s', 0):,}" if bf16 else "-",
+            f"{r.get('reference_chars_per_s', 0):,}" if reference else "-",
+            f"{r.get('ratio_vs_reference', 0):.2f}x" if reference else "-",
+        )
+    s = _table("sampling", "model", "batch", "charrnn chars/s", "plain loop chars/s", "ratio")
+    for r in result["sample"]:
+        s.add_row(
+            r["model"],
+            str(r["batch"]),
+            f"{r['charrnn_chars_per_s']:,}",
+            f"{r['plain_chars_per_s']:,}",
+            f"{r['ratio']:.1f}x",
+        )
+    return [t, s, Text(f"peak RSS {result['peak_rss_mb']} MB")]
+
+
+def corpora(recipes: dict, builders: dict) -> Table:
+    t = _table("corpora", "name", "kind", "size", "what", justify="left")
+    for r in recipes.values():
+        t.add_row(r.name, "download", human_count(r.size) + "B", r.about)
+    for name, about in builders.items():
+        t.add_row(name, "build (offline)", "~2MB", about)
+    return t

@@ -1,0 +1,173 @@
+"""The terminal: the one place (with tables.py) that writes to it. Results go to stdout,
+everything else (progress, notes, errors) to stderr, so `charrnn sample run | head` works.
+
+User text (paths, primes, corpus text, patterns) is never parsed as Rich markup: the consoles
+have markup off and styled output is built from `Text` parts. `safe()` shows control characters
+as escapes (`\\x1b`, `\\n`), so a message stays one line and cannot drive the terminal.
+
+Training shows a Rich progress bar on a terminal and plain one-line records elsewhere (CI logs,
+pipes), at most one every few seconds plus every validation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import unicodedata
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.text import Text
+
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+
+ESCAPED = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # controls, format (bidi), surrogates, line breaks
+
+
+def safe(text) -> str:
+    """`text` as shown on a terminal: verbatim, but control characters, bidirectional overrides
+    and line breaks as Python escapes (one line, nothing the terminal would act on)."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ESCAPED else ch
+        for ch in text
+    )
+
+
+def error(message: str) -> None:
+    err.print(Text.assemble(("error:", "bold red"), " ", safe(message)))
+
+
+def note(message: str, style: str = "") -> None:
+    err.print(Text(safe(message), style=style))
+
+
+def result(text: str) -> None:
+    """A result on stdout, as it is (JSON, or a line the caller made safe)."""
+    print(text, flush=True)
+
+
+def human_count(n: float) -> str:
+    for unit in ("", "k", "M", "G"):
+        if abs(n) < 1000:
+            return f"{n:.3g}{unit}"
+        n /= 1000
+    return f"{n:.3g}T"
+
+
+@contextlib.contextmanager
+def byte_progress(enabled: bool = True):
+    """A callback (phase, bytes done, bytes total) drawing one bar per phase while it runs."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    bar = Progress(
+        *Progress.get_default_columns(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=err,
+        transient=True,
+    )
+    tasks = {}
+
+    def update(phase: str, done: int, total: int | None) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(safe(phase), total=total)
+        bar.update(tasks[phase], completed=done, total=total)
+
+    with bar:
+        yield update
+
+
+class TrainView:
+    """Consumes the training loop's records (and launch's) and shows them."""
+
+    def __init__(self, live: bool | None = None, plain_interval: float = 5.0, quiet: bool = False):
+        self.live = err.is_terminal if live is None else live
+        self.quiet = quiet
+        self.plain_interval = plain_interval
+        self.last_plain = 0.0
+        self.val_bpc = None
+        self.progress = None
+        self.task = None
+
+    def __enter__(self):
+        if self.live and not self.quiet:
+            self.progress = Progress(
+                TextColumn("[bold]train"),
+                BarColumn(bar_width=24),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TextColumn("{task.fields[status]}", markup=False),
+                TimeRemainingColumn(),
+                console=err,
+                transient=False,
+            )
+            self.progress.__enter__()
+            self.task = self.progress.add_task("train", total=1.0, status="starting")
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+        return False
+
+    def say(self, text: str, style: str = "") -> None:
+        if not self.quiet:
+            (self.progress.console if self.progress else err).print(Text(safe(text), style=style))
+
+    def __call__(self, r: dict) -> None:
+        kind = r["kind"]
+        if kind == "autosize":
+            self.say(
+                f"model size: {r['num_layers']}x{r['hidden_size']} {r['model']} "
+                f"({r['params'] / 1e6:.2f}M parameters), because {r['reason']}. "
+                f"Give --hidden-size / --num-layers to choose yourself."
+            )
+        elif kind == "start":
+            cfg = r["model_config"]
+            self.say(
+                f"model: {cfg['num_layers']}x{cfg['hidden_size']} {cfg['model']}, embed "
+                f"{cfg['embed_size']}, {human_count(r['params'])} parameters; data: "
+                f"{human_count(r['train_chars'])} train / {human_count(r['val_chars'])} val / "
+                f"{human_count(r['test_chars'])} test chars, {r['steps_per_epoch']} steps per epoch"
+                + (f"; resuming at step {r['step']}" if r["resumed"] else "")
+            )
+        elif kind == "train":
+            status = (
+                f"epoch {r['epoch']} step {r['step']} loss {r['loss']:.3f}"
+                + (f" val bpc {self.val_bpc:.3f}" if self.val_bpc is not None else "")
+                + f" | {human_count(r['chars_per_s'])} chars/s"
+                + f" | grad {r['grad_norm']:.2f} clip {r['clip_frac']:.0%}"
+            )
+            if self.progress is not None:
+                self.progress.update(self.task, completed=r["progress"], status=status)
+            elif time.monotonic() - self.last_plain >= self.plain_interval:
+                self.last_plain = time.monotonic()
+                self.say(f"{status} | {r['progress']:.0%} | lr {r['lr']:.2e}")
+        elif kind == "val":
+            self.val_bpc = r["val_bpc"]
+            self.say(
+                f"step {r['step']}: val loss {r['val_loss']:.4f} nats, {r['val_bpc']:.4f} bpc"
+                + (" (best)" if r["best"] else "")
+            )
+        elif kind == "test":
+            self.say(f"test loss {r['test_loss']:.4f} nats, {r['test_bpc']:.4f} bpc")
+        elif kind == "nonfinite":
+            self.say(
+                f"step {r['step']}: non-finite loss or gradient, update skipped "
+                f"({r['in_a_row']} in a row)",
+                style="yellow",
+            )
+        if self.progress is not None and kind in ("done", "checkpoint"):
+            self.progress.update(self.task, completed=1.0 if kind == "done" else None)

@@ -22,11 +22,9 @@ import torch
 from safetensors.torch import save as safetensors_bytes
 
 from charrnn import __version__
-from charrnn.ckptfile import (  # noqa: F401 (re-exported: the one place to import them from)
-    BEST,
+from charrnn.ckptfile import (
     FORMAT_NAME,
     FORMAT_VERSION,
-    LATEST,
     load_arrays,
     read_config,
     read_header,

@@ -472,7 +472,7 @@ def inspect(
 
 def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windows, compare):
     """Load once, run the actions asked for, render each result."""
-    from charrnn import html, inspecting, tables, terminal
+    from charrnn import inspecting, tables, terminal
 
     subject = inspecting.load(ckpt, source, **selection, in_memory=request.in_memory)
     if request.out:
@@ -481,12 +481,8 @@ def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windo
                       f"{', '.join(d['quantities'])})")  # fmt: skip
     names = inspecting.feature_names(request.find or (["all"] if request.html else []))
     ranking = inspecting.rank(subject, names, top) if names else {}
-    if request.find and request.as_json:
-        terminal.result(json.dumps([s.to_dict() for f in names for s in ranking[f]], indent=1))
-    elif request.find:
-        for feature, shown in inspecting.excerpts(subject, ranking).items():
-            colored = {k: tables.colored_excerpt(*v, html.diverging_rgb) for k, v in shown.items()}
-            terminal.out.print(tables.ranking(feature, ranking[feature], colored))
+    if request.find:
+        _show_ranking(subject, ranking, request.as_json)
     sat = inspecting.saturation(subject) if request.saturation or request.html else {}
     if request.saturation:
         terminal.out.print(tables.saturation(sat, subject.layers))
@@ -501,11 +497,31 @@ def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windo
         terminal.out.print(tables.grad_flow(flows))
     if request.html:
         page = inspecting.page(subject, request.html, ranking, sat, flows)
-        if page["left_out"]:
-            terminal.note(f"note: the page leaves out {', '.join(page['left_out'])} to stay "
-                          f"under {inspecting.HTML_BYTES_BUDGET >> 20} MB; choose with "
-                          f"--quantity, --layer, --units or fewer --max-chars.")  # fmt: skip
-        terminal.note(f"page: {page['path']}")
+        terminal.note(_page_note(page))
+
+
+def _show_ranking(subject, ranking: dict, as_json: bool) -> None:
+    from charrnn import html, inspecting, tables, terminal
+
+    if as_json:
+        terminal.result(json.dumps([s.to_dict() for f in ranking for s in ranking[f]], indent=1))
+        return
+    for feature, shown in inspecting.excerpts(subject, ranking).items():
+        colored = {k: tables.colored_excerpt(*v, html.diverging_rgb) for k, v in shown.items()}
+        terminal.out.print(tables.ranking(feature, ranking[feature], colored))
+
+
+def _page_note(page: dict) -> str:
+    from charrnn.inspecting import HTML_BYTES_BUDGET
+
+    note = f"page: {page['path']}"
+    if page["left_out"]:
+        note += (
+            f" (it leaves out {', '.join(page['left_out'])} to stay under "
+            f"{HTML_BYTES_BUDGET >> 20} MB; choose with --quantity, --layer, --units or fewer "
+            f"--max-chars)"
+        )
+    return note
 
 
 # --------------------------------------------------------------------------- eval

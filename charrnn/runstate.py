@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
-from charrnn import checkpoint
+from charrnn import checkpoint, ckptfile
 from charrnn.corpus import Corpus
 from charrnn.errors import CheckpointError
 from charrnn.runtime import Runtime
@@ -59,7 +59,7 @@ def restore(ckpt, model, optimizer, corpus: Corpus, rt: Runtime, rows: slice, ba
         )
     if "rng.torch" not in ckpt.tensors:
         raise CheckpointError(
-            f"--resume: {ckpt.path} holds weights only; resume from the run's {checkpoint.LATEST}."
+            f"--resume: {ckpt.path} holds weights only; resume from the run's {ckptfile.LATEST}."
         )
     model.load_state_dict(checkpoint.build_model(ckpt).state_dict())
     state_dict = optimizer.state_dict()

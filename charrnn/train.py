@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from charrnn import checkpoint, runstate
+from charrnn import checkpoint, ckptfile, runstate
 from charrnn.corpus import Corpus
 from charrnn.data import Layout, split, window
 from charrnn.errors import DataError, TrainingError
@@ -160,13 +160,13 @@ class _Run:
         if self.stats.steps:
             self.emit(self._train_record())
         if stop:
-            self.save(checkpoint.LATEST, full=True)
+            self.save(ckptfile.LATEST, full=True)
             self.emit(
                 {
                     "kind": "checkpoint",
                     "step": pos.step,
                     "reason": "interrupted",
-                    "path": str(self.out_dir / checkpoint.LATEST),
+                    "path": str(self.out_dir / ckptfile.LATEST),
                 }
             )
             return TrainResult(pos, self.out_dir, "signal", is_main=self.rt.is_main)
@@ -250,7 +250,7 @@ class _Run:
         if pos.bad_steps >= MAX_BAD_STEPS:
             raise TrainingError(
                 f"training diverged: {pos.bad_steps} non-finite losses in a row at step "
-                f"{pos.step}; lower --lr or --grad-clip. {self.out_dir / checkpoint.LATEST} "
+                f"{pos.step}; lower --lr or --grad-clip. {self.out_dir / ckptfile.LATEST} "
                 f"holds the last good state."
             )
 
@@ -289,8 +289,8 @@ class _Run:
         }
         pos.history.append({k: record[k] for k in ("step", "val_loss", "train_seconds")})
         if improved:
-            self.save(checkpoint.BEST, full=False)
-        self.save(checkpoint.LATEST, full=True)
+            self.save(ckptfile.BEST, full=False)
+        self.save(ckptfile.LATEST, full=True)
         self.emit(record)
 
     def save(self, name: str, full: bool) -> None:

@@ -66,3 +66,17 @@ TINY_TRAIN = (
     "5",
     "--quiet",
 )
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory):
+    """A tiny trained run (20 steps) and its corpus, shared by the CLI tests."""
+    from charrnn.cli import main
+
+    tmp = tmp_path_factory.mktemp("run")
+    corpus = tmp / "corpus.txt"
+    corpus.write_text(make_text(), encoding="utf-8")
+    with pytest.raises(SystemExit) as e:
+        main(["train", str(corpus), "--out", str(tmp / "run"), "--max-steps", "20", *TINY_TRAIN])
+    assert e.value.code == 0
+    return tmp / "run", corpus

@@ -5,7 +5,7 @@ import struct
 import pytest
 import torch
 
-from charrnn import checkpoint
+from charrnn import checkpoint, ckptfile
 from charrnn.errors import CheckpointError
 from charrnn.model import CharRNN, ModelConfig
 from charrnn.vocab import Vocab
@@ -32,10 +32,10 @@ def test_round_trip_gives_identical_logits(saved):
 
 def test_run_directory_means_best_then_latest(saved, tmp_path):
     path, _, _ = saved
-    path.rename(tmp_path / checkpoint.LATEST)
-    assert checkpoint.resolve(tmp_path) == tmp_path / checkpoint.LATEST
-    (tmp_path / checkpoint.BEST).write_bytes((tmp_path / checkpoint.LATEST).read_bytes())
-    assert checkpoint.resolve(tmp_path) == tmp_path / checkpoint.BEST
+    path.rename(tmp_path / ckptfile.LATEST)
+    assert checkpoint.resolve(tmp_path) == tmp_path / ckptfile.LATEST
+    (tmp_path / ckptfile.BEST).write_bytes((tmp_path / ckptfile.LATEST).read_bytes())
+    assert checkpoint.resolve(tmp_path) == tmp_path / ckptfile.BEST
 
 
 def test_failed_write_keeps_previous_file(saved, monkeypatch):

@@ -10,20 +10,6 @@ from charrnn import dumps
 from tests.conftest import TINY_TRAIN
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    from charrnn.cli import main
-    from tests.conftest import make_text
-
-    tmp = tmp_path_factory.mktemp("run")
-    corpus = tmp / "corpus.txt"
-    corpus.write_text(make_text(), encoding="utf-8")
-    with pytest.raises(SystemExit) as e:
-        main(["train", str(corpus), "--out", str(tmp / "run"), "--max-steps", "20", *TINY_TRAIN])
-    assert e.value.code == 0
-    return tmp / "run", corpus
-
-
 def test_train_writes_run_directory(run_dir):
     run, _ = run_dir
     assert {p.name for p in run.iterdir()} >= {"best.ckpt", "latest.ckpt", "metrics.jsonl"}

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from charrnn import checkpoint
+from charrnn import checkpoint, ckptfile
 
 FLAGS = [
     "--hidden-size",
@@ -52,7 +52,7 @@ def _start(text_file, run, resume: bool):
 
 def _wait_for_checkpoint(run, proc, timeout=60):
     deadline = time.time() + timeout
-    while not (run / checkpoint.LATEST).exists():
+    while not (run / ckptfile.LATEST).exists():
         assert proc.poll() is None, proc.stderr.read()
         assert time.time() < deadline, "no checkpoint written"
         time.sleep(0.05)
@@ -68,13 +68,12 @@ def _kill_trials(text_file, tmp_path, trials: int, seed: int):
         time.sleep(rng.uniform(0.05, 1.5))
         proc.kill()  # SIGKILL: no handler runs, no cleanup
         proc.wait()
-        ckpt = checkpoint.read(run / checkpoint.LATEST, groups=("model", "optim", "state", "rng"))
+        ckpt = checkpoint.read(run / ckptfile.LATEST, groups=("model", "optim", "state", "rng"))
         checkpoint.build_model(ckpt)  # every weight present and well-formed
         steps.append(ckpt.meta["position"]["step"])
         proc = _start(text_file, run, resume=True)
         while (
-            checkpoint.read(run / checkpoint.LATEST, groups=()).meta["position"]["step"]
-            <= steps[-1]
+            checkpoint.read(run / ckptfile.LATEST, groups=()).meta["position"]["step"] <= steps[-1]
         ):  # resume continues past where it was killed
             assert proc.poll() is None, proc.stderr.read()
             time.sleep(0.05)
@@ -104,7 +103,7 @@ def test_signal_saves_checkpoint_and_exits(text_file, tmp_path, sig, code):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
     assert "saved" in err and "--resume" in err and "Traceback" not in err
-    ckpt = checkpoint.read(run / checkpoint.LATEST, groups=("model", "optim", "state", "rng"))
+    ckpt = checkpoint.read(run / ckptfile.LATEST, groups=("model", "optim", "state", "rng"))
     step = ckpt.meta["position"]["step"]
     metrics_steps = [
         json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from corpora import synth  # noqa: E402
+from charrnn.corpora import synth  # noqa: E402
 
 
 def parse_size(text: str) -> int:

@@ -7,7 +7,7 @@
 # Results go to $OUT (default benchmarks/results/gpu).
 set -euo pipefail
 OUT=${OUT:-benchmarks/results/gpu}
-DATA=${DATA:-../shared/data/warpeace.txt}
+DATA=${DATA:-data/warpeace.txt}  # charrnn corpus get warpeace
 mkdir -p "$OUT"
 python -c "import torch; assert torch.cuda.is_available(), 'no CUDA GPU visible'; \
 print(torch.__version__, torch.cuda.get_device_name(0), torch.backends.cudnn.version())" \

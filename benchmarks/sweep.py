@@ -1,7 +1,7 @@
 """Runs `charrnn train` once per configuration, one after another, and appends one JSON line per
 run (flags, best val loss, steps, chars/s) to a results file. Used to pick the defaults.
 
-    python benchmarks/sweep.py ../shared/data/tinyshakespeare.txt --time 3m \\
+    python benchmarks/sweep.py data/tinyshakespeare.txt --time 3m \\
         --results benchmarks/results/sweep.jsonl \\
         "base=--hidden-size 512" "bf16=--hidden-size 512 --precision bf16"
 """

@@ -682,10 +682,24 @@ def prepare(
 
 
 # --------------------------------------------------------------------------- corpus
+def _corpora():
+    """charrnn.corpora: the top-level corpora/ folder, which installing maps into charrnn."""
+    try:
+        from charrnn import corpora
+    except ImportError:
+        raise CharRNNError(
+            "charrnn.corpora is not installed (running from a source tree?); install charrnn "
+            "with `pip install -e .` from the repository root."
+        ) from None
+    return corpora
+
+
 @corpus_app.command("list")
 def corpus_list():
     """Corpora charrnn can download or build."""
-    from charrnn import corpora, tables, terminal
+    from charrnn import tables, terminal
+
+    corpora = _corpora()
 
     terminal.out.print(tables.corpora(corpora.recipes(), corpora.BUILDERS))
 
@@ -701,7 +715,9 @@ def corpus_get(
     url: Annotated[str | None, typer.Option(help="Download from this mirror instead.")] = None,
 ):
     """Download a classic corpus and check its sha256."""
-    from charrnn import corpora, terminal
+    from charrnn import terminal
+
+    corpora = _corpora()
 
     rec = corpora.recipe(name)
     with terminal.byte_progress() as progress:
@@ -726,7 +742,9 @@ def corpus_build(
     max_bytes: Annotated[int, typer.Option(min=1000, help="Approximate size.")] = 2_000_000,
 ):
     """Build an offline corpus from files on this machine (Python standard-library sources)."""
-    from charrnn import corpora, terminal
+    from charrnn import terminal
+
+    corpora = _corpora()
 
     terminal.result(terminal.safe(corpora.build(name, out, max_bytes)))
 
@@ -747,7 +765,9 @@ def corpus_synth(
     ] = False,
 ):
     """Generate text with known structure (quoted spans, nested brackets, fixed-width lines)."""
-    from charrnn import corpora, terminal
+    from charrnn import terminal
+
+    corpora = _corpora()
 
     path = corpora.synthesize(kind, out, length=length, seed=seed, width=width, hard_wrap=hard_wrap)
     terminal.result(terminal.safe(path))

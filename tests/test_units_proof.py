@@ -8,8 +8,7 @@ the line unit and 0.87-0.98 for the quote unit; the fixture uses seed 1, with th
 import json
 
 import pytest
-
-from corpora import synth
+from charrnn.corpora import synth
 
 STEPS = 2000
 TEXT = dict(width=24, hard_wrap=True)

@@ -780,13 +780,17 @@ UsageException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "Cl
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Runs the app; turns usage errors and library errors into one line and an exit code."""
+    """Runs the app; turns usage errors and library errors into one line and an exit code:
+    0 success (also when the reader of stdout goes away), 2 usage, 1 runtime failure."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    groups = {"corpus"}
+    if not args or args in ([g] for g in groups):  # no command: the help, and success
+        args.append("--help")
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
     except UsageException as e:
-        first = (argv if argv is not None else sys.argv[1:])[:1]
-        known = {c.name or c.callback.__name__ for c in app.registered_commands} | {"corpus"}
-        command = first[0] if first and first[0] in known else ""
+        known = {c.name or c.callback.__name__ for c in app.registered_commands} | groups
+        command = args[0] if args[0] in known else ""
         hint = f" (see `charrnn {command} --help`)" if command else " (see `charrnn --help`)"
         from charrnn import terminal
 
@@ -798,6 +802,19 @@ def main(argv: list[str] | None = None) -> None:
         terminal.error(str(e))
         sys.exit(e.exit_code)
     except BrokenPipeError:  # `charrnn sample ckpt | head`
-        sys.stderr.close()
+        _quiet_stdout()
         sys.exit(0)
+    except SystemExit as e:  # Typer (like click) exits 1 when stdout's reader went away
+        if isinstance(e.__context__, BrokenPipeError):
+            _quiet_stdout()
+            sys.exit(0)
+        raise
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _quiet_stdout() -> None:
+    """stdout's reader is gone: send what is left to /dev/null so exiting does not fail."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

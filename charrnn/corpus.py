@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from charrnn.errors import DataError
+from charrnn.errors import ConfigError, DataError
 from charrnn.fileio import atomic_write_bytes
 from charrnn.trainconfig import DataOptions
 from charrnn.vocab import UNIT_BYTE, UNIT_CHAR, Vocab
@@ -147,7 +147,7 @@ def build_vocab(counts: Counter, unit: str, max_vocab: int | None, min_count: in
     if unit == UNIT_BYTE:
         return Vocab.bytes()
     if not any(n >= min_count for n in counts.values()):
-        raise DataError(
+        raise ConfigError(
             f"--min-count {min_count} leaves no character in the vocabulary (the most frequent "
             f"one occurs {max(counts.values(), default=0)} times); lower it."
         )

@@ -18,6 +18,7 @@ model can only anticipate, as the line-length cells of Karpathy et al. (2015) do
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 
@@ -43,7 +44,9 @@ def canonical(name: str) -> str:
     if name.startswith("regex:"):
         pattern = name[len("regex:") :]
         try:
-            re.compile(pattern)
+            with warnings.catch_warnings():  # e.g. FutureWarning on "[[": one line, not two
+                warnings.simplefilter("ignore")
+                re.compile(pattern)
         except re.error as e:
             raise FeatureError(f"--find {name!r}: not a valid regular expression ({e}).") from None
         return name

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from charrnn import ckptfile
 from charrnn.corpus import load_corpus
-from charrnn.errors import CharRNNError, ConfigError
+from charrnn.errors import CheckpointError, ConfigError
 from charrnn.modelconfig import ModelConfig
 from charrnn.trainconfig import STOP_FIELDS, DataOptions, TrainConfig
 
@@ -157,7 +157,7 @@ def resume_path(resume: Path) -> Path:
     p = Path(resume)
     if p.is_dir():
         if not (p / ckptfile.LATEST).is_file():
-            raise CharRNNError(f"--resume {p}: no {ckptfile.LATEST} in this directory.")
+            raise CheckpointError(f"--resume {p}: no {ckptfile.LATEST} in this directory.")
         return p / ckptfile.LATEST
     return ckptfile.resolve(p)
 

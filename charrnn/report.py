@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from charrnn import checkpoint, features, html, svg, unitsearch
-from charrnn.errors import CharRNNError, OutputError
+from charrnn.errors import CheckpointError, OutputError
 from charrnn.fileio import atomic_write_bytes
 from charrnn.metrics import LN2, read_metrics
 from charrnn.sample import SampleConfig, generate
@@ -65,7 +65,7 @@ def _colored_excerpt(text: str, values: np.ndarray) -> str:
 def build(run_dir: Path, out: Path | None = None, sample_len: int = 400, seed: int = 0) -> Path:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise CharRNNError(f"{run_dir}: not a run directory (give the --out of a training run).")
+        raise CheckpointError(f"{run_dir}: not a run directory (give the --out of a training run).")
     ckpt = checkpoint.read(run_dir)
     model = checkpoint.build_model(ckpt)
     records = read_metrics(run_dir)

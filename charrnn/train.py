@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from charrnn import checkpoint, ckptfile, runstate
 from charrnn.corpus import Corpus
 from charrnn.data import Layout, split, window
-from charrnn.errors import DataError, TrainingError
+from charrnn.errors import ConfigError, TrainingError
 from charrnn.evaluate import loss_sum
 from charrnn.metrics import LN2, METRICS, MetricsFile
 from charrnn.model import CharRNN, ModelConfig, detach_state
@@ -111,7 +111,7 @@ class _Run:
         self.train_ids, self.val_ids, self.test_ids = split(corpus.ids, cfg.val_frac, cfg.test_frac)
         self.layout = Layout(len(self.train_ids), cfg.batch_size, cfg.seq_len)
         if self.layout.stream_len < 1:
-            raise DataError(
+            raise ConfigError(
                 f"{corpus.path}: the training split has {len(self.train_ids)} characters, too "
                 f"few for {cfg.batch_size} streams; use a smaller --batch-size or a longer text."
             )

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from charrnn.errors import CharRNNError, OutputError
+from charrnn.errors import CharRNNError, ConfigError, DownloadError, OutputError
 from charrnn.fileio import atomic_write_bytes
 
 Progress = Callable[[int, int | None], None]  # (bytes done, bytes total or None)
@@ -48,7 +48,7 @@ def recipe(name: str) -> Recipe:
     known = recipes()
     if name not in known:
         names = ", ".join(sorted(known) + sorted(BUILDERS))
-        raise CharRNNError(f"unknown corpus {name!r}; known corpora: {names}.")
+        raise ConfigError(f"unknown corpus {name!r}; known corpora: {names}.")
     return known[name]
 
 
@@ -65,10 +65,12 @@ def _download(url: str, progress: Progress | None, timeout: float) -> bytes:
                     progress(done, total)
             return buf.getvalue()
     except urllib.error.HTTPError as e:
-        raise CharRNNError(f"download failed: {url} answered HTTP {e.code} ({e.reason}).") from None
+        raise DownloadError(
+            f"download failed: {url} answered HTTP {e.code} ({e.reason})."
+        ) from None
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
-        raise CharRNNError(
+        raise DownloadError(
             f"cannot download {url} ({reason}); are you offline? Download it elsewhere and "
             f"pass the file to `charrnn train`, or use the offline corpus: "
             f"`charrnn corpus build pystdlib`."
@@ -86,7 +88,7 @@ def apply_transform(data: bytes, transform: str) -> bytes:
             with zipfile.ZipFile(io.BytesIO(data)) as z:
                 return z.read(member)
         except (zipfile.BadZipFile, KeyError) as e:
-            raise CharRNNError(f"downloaded archive is not what was expected ({e}).") from None
+            raise DownloadError(f"downloaded archive is not what was expected ({e}).") from None
     raise CharRNNError(f"unknown transform {transform!r} in the recipe.")
 
 
@@ -104,7 +106,7 @@ def get(
     data = apply_transform(_download(url or rec.url, progress, timeout), rec.transform)
     digest = _sha256(data)
     if digest != rec.sha256:
-        raise CharRNNError(
+        raise DownloadError(
             f"checksum mismatch for {rec.name}: expected sha256 {rec.sha256[:16]}..., got "
             f"{digest[:16]}... ({len(data)} bytes); the download is corrupt or the source changed."
         )
@@ -114,7 +116,7 @@ def get(
 def build(name: str, dest: str | os.PathLike, max_bytes: int = 2_000_000) -> Path:
     """Builds an offline corpus (see BUILDERS) into `dest`."""
     if name != "pystdlib":
-        raise CharRNNError(f"unknown corpus builder {name!r}; builders: {', '.join(BUILDERS)}.")
+        raise ConfigError(f"unknown corpus builder {name!r}; builders: {', '.join(BUILDERS)}.")
     from . import pystdlib
 
     try:
@@ -131,7 +133,7 @@ def synthesize(kind: str, dest: str | os.PathLike, **options) -> Path:
     try:
         text = synth.generate(kind, **options)
     except ValueError as e:
-        raise CharRNNError(f"{e}.") from None
+        raise ConfigError(f"{e}.") from None
     return write_file(Path(dest), text.encode("utf-8"))
 
 

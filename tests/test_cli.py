@@ -81,29 +81,29 @@ def _one_line_error(code, err, expect_code=2):
 
 
 @pytest.mark.parametrize(
-    "args,needle",
+    "args,needle,exit_code",
     [
-        (["train", "missing.txt"], "no such file"),
-        (["train", "{tmp}"], "is a directory"),
-        (["train", "{empty}"], "empty"),
-        (["train", "{short}", "--batch-size", "64"], "smaller --batch-size"),
-        (["train", "{binary}"], "--unit byte"),
-        (["train", "{corpus}", "--model", "transformer"], "transformer"),
-        (["train", "{corpus}", "--hidden-size", "0"], "--hidden-size"),
-        (["train", "{corpus}", "--num-layers", "-1"], "--num-layers"),
-        (["train", "{corpus}", "--lr", "0"], "--lr"),
-        (["train", "{corpus}", "--time", "soon"], "--time"),
-        (["train", "{corpus}", "--out", "{corpus}"], "is a file"),
-        (["sample", "{foreign}"], "not a charrnn checkpoint"),
-        (["sample", "missing.ckpt"], "no such checkpoint"),
-        (["sample", "{run}", "--temperature", "0"], "--temperature"),
-        (["sample", "{run}", "--prime", "€uro"], "'€'"),
-        (["eval", "{foreign}", "{corpus}"], "not a charrnn checkpoint"),
-        (["inspect", "{run}", "--text", "abc"], "--out"),
-        (["inspect", "{run}", "--text", "abc", "--out", "x.npz", "--layer", "5"], "--layer 5"),
+        (["train", "missing.txt"], "no such file", 1),
+        (["train", "{tmp}"], "is a directory", 1),
+        (["train", "{empty}"], "empty", 1),
+        (["train", "{short}", "--batch-size", "64"], "smaller --batch-size", 2),
+        (["train", "{binary}"], "--unit byte", 1),
+        (["train", "{corpus}", "--model", "transformer"], "transformer", 2),
+        (["train", "{corpus}", "--hidden-size", "0"], "--hidden-size", 2),
+        (["train", "{corpus}", "--num-layers", "-1"], "--num-layers", 2),
+        (["train", "{corpus}", "--lr", "0"], "--lr", 2),
+        (["train", "{corpus}", "--time", "soon"], "--time", 2),
+        (["train", "{corpus}", "--out", "{corpus}"], "is a file", 2),
+        (["sample", "{foreign}"], "not a charrnn checkpoint", 1),
+        (["sample", "missing.ckpt"], "no such checkpoint", 1),
+        (["sample", "{run}", "--temperature", "0"], "--temperature", 2),
+        (["sample", "{run}", "--prime", "€uro"], "'€'", 2),
+        (["eval", "{foreign}", "{corpus}"], "not a charrnn checkpoint", 1),
+        (["inspect", "{run}", "--text", "abc"], "--out", 2),
+        (["inspect", "{run}", "--text", "abc", "--out", "x.npz", "--layer", "5"], "--layer 5", 2),
     ],
 )
-def test_bad_input_one_line_exit_2(cli, run_dir, tmp_path, args, needle):
+def test_bad_input_one_line_and_exit_code(cli, run_dir, tmp_path, args, needle, exit_code):
     run, corpus = run_dir
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "short.txt").write_text("tiny text")
@@ -122,7 +122,7 @@ def test_bad_input_one_line_exit_2(cli, run_dir, tmp_path, args, needle):
     if argv[0] == "train" and "--out" not in argv:
         argv += ["--out", str(tmp_path / "out"), "--max-steps", "2", "--quiet"]
     code, out, err = cli(*argv)
-    assert _one_line_error(code, err), (code, err)
+    assert _one_line_error(code, err, exit_code), (code, err)
     assert needle in err
 
 
@@ -229,7 +229,7 @@ def test_full_disk_during_training_keeps_the_previous_checkpoint(
     code, _, err = cli(
         "train", text_file, "--out", tmp_path / "run", "--max-steps", "20", *TINY_TRAIN
     )
-    assert _one_line_error(code, err) and "No space left" in err and "is intact" in err
+    assert _one_line_error(code, err, 1) and "No space left" in err and "is intact" in err
     ckpt = checkpoint.read(tmp_path / "run" / "latest.ckpt", groups=("model", "optim", "state"))
     assert ckpt.meta["position"]["step"] == 10  # the last checkpoint written whole still loads
     assert not [p for p in (tmp_path / "run").iterdir() if p.name.startswith(".")]

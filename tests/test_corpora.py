@@ -110,7 +110,7 @@ def test_cli_get_with_mirror(cli, server, tmp_path):
     code, _, err = cli(
         "corpus", "get", "tinyshakespeare", "--dir", tmp_path, "--url", f"{base}/input.txt"
     )
-    assert code == 2 and "checksum mismatch" in err
+    assert code == 1 and "checksum mismatch" in err
 
 
 def test_pystdlib_builder_is_deterministic_code(tmp_path):

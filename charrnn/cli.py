@@ -9,6 +9,7 @@ torch and the heavy modules are imported inside the commands, so `charrnn --help
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import sys
@@ -87,7 +88,10 @@ CacheDirOpt = Annotated[
     typer.Option(help="Where token files of large corpora are cached. Default: ~/.cache/charrnn."),
 ]
 ThreadsOpt = Annotated[
-    int | None, typer.Option(min=1, help="CPU threads for torch. Default: torch's choice.")
+    int | None,
+    typer.Option(
+        min=1, max=8 * (os.cpu_count() or 1), help="CPU threads for torch. Default: torch's choice."
+    ),
 ]
 
 
@@ -672,7 +676,7 @@ def prepare(
         unit=unit.value, max_vocab=max_vocab, min_count=min_count, cache_dir=cache_dir
     )
     with terminal.byte_progress() as progress:
-        corpus = load_corpus(file, options, progress, force_cache=True)
+        corpus = load_corpus(file, options, progress, force_cache=True, warn=terminal.note)
     terminal.result(
         terminal.safe(
             f"{len(corpus)} tokens, vocabulary {corpus.vocab.size} ({corpus.vocab.unit}); "

@@ -2,15 +2,13 @@
 
 Encoding streams over the file in chunks (incremental UTF-8 decoding, so a character split across
 a chunk boundary is handled), in bounded memory: pass 1 counts characters to build the `Vocab`,
-pass 2 writes ids to a token file that training memory-maps. The token file lives in a cache
-directory keyed by the content's sha256 (never by modification time), beside a small JSON header.
+pass 2 writes ids; large files go to a token file that training memory-maps (tokencache.py).
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
-import json
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -19,12 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from charrnn import tokencache
 from charrnn.errors import ConfigError, DataError
-from charrnn.fileio import atomic_write_bytes
 from charrnn.trainconfig import DataOptions
 from charrnn.vocab import UNIT_BYTE, UNIT_CHAR, Vocab
 
-TOKEN_FORMAT = 1
 CHUNK_BYTES = 16 << 20
 IN_MEMORY_LIMIT = 32 << 20  # smaller files are encoded in memory, larger ones cached on disk
 Progress = Callable[[str, int, int], None]  # (phase, bytes done, bytes total)
@@ -162,85 +159,29 @@ def prepare(
     min_count: int = 1,
     cache_dir: str | os.PathLike | None = None,
     progress: Progress | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Corpus:
     """Encodes a text file once. With `cache_dir`, the ids go to a token file there (reused when
-    the same content is prepared again with the same options) and come back memory-mapped."""
+    the same content is prepared again with the same options) and come back memory-mapped. A
+    cache entry that does not check out is never used: `warn` says why, and it is rebuilt."""
     p = check_text_file(path)
     digest = file_sha256(p, progress)
     if cache_dir is None:
         counts = count_chars(p, progress) if unit == UNIT_CHAR else Counter()
         vocab = build_vocab(counts, unit, max_vocab, min_count)
         return Corpus(str(p), digest, vocab, encode_file(p, vocab, progress), dict(counts))
-    cache = Path(cache_dir)
-    key = f"{digest[:32]}-{unit}-v{max_vocab or 0}-m{min_count}"
-    header_path, token_path = cache / f"{key}.json", cache / f"{key}.tokens"
-    cached = _load_cached(header_path, token_path, digest)
-    if cached is not None:
-        vocab, counts, ids = cached
-        return Corpus(str(p), digest, vocab, ids, counts)
+    entry = tokencache.Entry(Path(cache_dir), digest, f"{unit}-v{max_vocab or 0}-m{min_count}")
+    if entry.exists():
+        try:
+            vocab, counts, ids = entry.load()
+            return Corpus(str(p), digest, vocab, ids, counts)
+        except tokencache.StaleEntry as e:
+            if warn:
+                warn(f"note: the token cache for {p} ({entry.tokens}) {e}; rebuilding it.")
     counts = count_chars(p, progress) if unit == UNIT_CHAR else Counter()
     vocab = build_vocab(counts, unit, max_vocab, min_count)
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        n = _write_tokens(token_path, encode_chunks(p, vocab, progress))
-        header = {
-            "format": TOKEN_FORMAT,
-            "sha256": digest,
-            "source": str(p),
-            "vocab": vocab.to_dict(),
-            "counts": dict(counts),
-            "n_tokens": n,
-            "dtype": vocab.dtype.name,
-        }
-        atomic_write_bytes(
-            header_path,
-            json.dumps(header, ensure_ascii=False).encode("utf-8"),
-            what="token cache header",
-            error=DataError,
-            hint="Free space or choose another --cache-dir.",
-        )
-    except OSError as e:
-        raise DataError(
-            f"cannot write the token cache in {cache}: {e.strerror}; free some space "
-            f"or choose another directory with --cache-dir."
-        ) from None
-    ids = np.memmap(token_path, dtype=vocab.dtype, mode="r") if n else np.zeros(0, vocab.dtype)
+    ids = entry.store(encode_chunks(p, vocab, progress), vocab, dict(counts), source=str(p))
     return Corpus(str(p), digest, vocab, ids, dict(counts))
-
-
-def _write_tokens(token_path: Path, chunks) -> int:
-    tmp = token_path.with_suffix(f".tmp{os.getpid()}")
-    n = 0
-    try:
-        with open(tmp, "wb") as f:
-            for ids in chunks:
-                f.write(ids.tobytes())
-                n += len(ids)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, token_path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return n
-
-
-def _load_cached(header_path: Path, token_path: Path, digest: str):
-    """(vocab, counts, ids) from a complete cache entry for this content, else None."""
-    try:
-        header = json.loads(header_path.read_text(encoding="utf-8"))
-        vocab = Vocab.from_dict(header["vocab"])
-        n = int(header["n_tokens"])
-        ok = (
-            header.get("format") == TOKEN_FORMAT
-            and header.get("sha256") == digest
-            and token_path.stat().st_size == n * vocab.dtype.itemsize
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if not ok:
-        return None
-    ids = np.memmap(token_path, dtype=vocab.dtype, mode="r") if n else np.zeros(0, vocab.dtype)
-    return vocab, dict(header.get("counts", {})), ids
 
 
 def load_corpus(
@@ -248,6 +189,7 @@ def load_corpus(
     options: DataOptions = DataOptions(),
     progress: Progress | None = None,
     force_cache: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> Corpus:
     """A corpus for training: small files encoded in memory, large ones (or `force_cache`)
     through the token-file cache."""
@@ -261,6 +203,7 @@ def load_corpus(
         min_count=options.min_count,
         cache_dir=cache,
         progress=progress if big else None,
+        warn=warn,
     )
     if len(corpus) < 2:
         raise DataError(f"{p}: too short to learn from ({len(corpus)} characters).")

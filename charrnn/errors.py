@@ -40,3 +40,7 @@ class OutputError(CharRNNError):
 
 class DownloadError(CharRNNError):
     """A corpus that could not be downloaded, or did not arrive intact."""
+
+
+class RunInUseError(CharRNNError):
+    """A run directory that another live training process is writing to."""

@@ -1,15 +1,24 @@
-"""Writing files so that a crash, a kill or a full disk never leaves a half-written one.
+"""Files that survive crashes and concurrent writers.
 
 `atomic_write_bytes` writes a temp file beside the target, fsyncs it, renames it over the target
 and fsyncs the directory: the path holds the old bytes or the new ones, never a mix. Checkpoints,
 token-cache headers, corpora, pages, dumps and the metrics file all go through it; each caller
 says which error to raise and what the user should do about it.
+
+`RunLock` keeps one writer per run directory: an exclusive `flock` on RUN/train.lock, which the
+kernel releases when the process ends, however it ends (kill -9 included), so a lock is never
+left behind by a dead process. The file names its holder for the one refused.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
+
+from charrnn.errors import RunInUseError
+
+LOCK_NAME = "train.lock"
 
 
 def temp_path(path: Path) -> Path:
@@ -46,3 +55,36 @@ def atomic_write_bytes(path: Path, data: bytes, *, what: str, error: type, hint:
             os.close(fd)
     except OSError:
         pass
+
+
+class RunLock:
+    def __init__(self, directory: Path):
+        self.path = Path(directory) / LOCK_NAME
+        self.fd = None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:  # no flock on this platform: no lock
+            return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise RunInUseError(
+                f"{self.path.parent} is being trained into by {holder}; wait for it to finish or "
+                f"stop it, or pick another --out."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"charrnn pid {os.getpid()} on {socket.gethostname()}".encode())
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the flock; the file stays (no unlink race)
+            self.fd = None
+        return False

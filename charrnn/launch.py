@@ -11,6 +11,7 @@ loop's: `{"kind": "autosize", ...}`), errors are raised.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from charrnn import ckptfile
 from charrnn.corpus import load_corpus
 from charrnn.errors import CheckpointError, ConfigError
+from charrnn.fileio import RunLock
 from charrnn.modelconfig import ModelConfig
 from charrnn.trainconfig import STOP_FIELDS, DataOptions, TrainConfig
 
@@ -42,14 +44,13 @@ class TrainRequest:
 
 
 def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: False, progress=None):
-    """Trains; returns train.TrainResult. Only rank 0 of a torchrun job reports."""
+    """Trains; returns train.TrainResult. Only rank 0 of a torchrun job reports and writes, and
+    it holds the run directory's lock (one writer per run) until the run ends."""
     from charrnn.runtime import from_environment, set_threads
-    from charrnn.train import train
 
     set_threads(request.threads)
     rt = from_environment(request.device, request.precision)
-    report = on_event if rt.is_main else (lambda r: None)
-    resumed, out, data = None, request.out, request.data
+    resumed = None
     if request.resume is not None:
         from charrnn import checkpoint
 
@@ -57,30 +58,51 @@ def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: Fals
             resume_path(request.resume), groups=("model", "optim", "state", "rng")
         )
         _check_same_model(resumed, request)
-        out = out or resumed.path.parent
+    out = request.out or (
+        resumed.path.parent if resumed else Path("runs") / Path(request.file).stem
+    )
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a directory for the run.")
+    with RunLock(out) if rt.is_main else contextlib.nullcontext():
+        try:
+            return _run(request, rt, resumed, out, on_event, should_stop, progress)
+        except BaseException:
+            rt.close(clean=False)
+            raise
+
+
+def _run(request, rt, resumed, out, on_event, should_stop, progress):
+    from charrnn.train import train
+
+    report = on_event if rt.is_main else (lambda r: None)
+    data = request.data
+    if resumed is not None:
         data = replace(data, unit=resumed.vocab.unit)
     else:
-        out = out or Path("runs") / Path(request.file).stem
         if rt.is_main:
             check_out_dir(out, request.overwrite)
         rt.barrier()
-    corpus = load_corpus(request.file, data, progress if rt.is_main else None)
+        if not _autosized(request):  # the size is known: refuse what cannot fit before reading
+            check_fits_in_memory(replace(request.model, vocab_size=1), request.train)
+    corpus = load_corpus(
+        request.file,
+        data,
+        progress if rt.is_main else None,
+        warn=lambda text: report({"kind": "note", "text": text}),
+    )
     train_cfg, model_cfg = _configs(request, corpus, resumed, rt, report)
     check_fits_in_memory(model_cfg, train_cfg)
-    try:
-        result = train(
-            train_cfg,
-            model_cfg,
-            corpus,
-            out,
-            runtime=rt,
-            resume_from=resumed,
-            on_event=on_event,
-            should_stop=should_stop,
-        )
-    except BaseException:
-        rt.close(clean=False)
-        raise
+    result = train(
+        train_cfg,
+        model_cfg,
+        corpus,
+        out,
+        runtime=rt,
+        resume_from=resumed,
+        on_event=on_event,
+        should_stop=should_stop,
+        extend=resumed is not None and bool(set(STOP_FIELDS) & request.given),
+    )
     rt.close()
     return result
 
@@ -96,9 +118,14 @@ def _configs(request: TrainRequest, corpus, resumed, rt, report):
         return replace(saved, **given_train), resumed.model_config
     model_cfg = replace(request.model, vocab_size=corpus.vocab.size)
     train_cfg = request.train
-    if train_cfg.time_limit and not SIZE_FIELDS & request.given:
+    if _autosized(request):
         model_cfg = _autosize(model_cfg, train_cfg, corpus, rt, report)
     return train_cfg, model_cfg
+
+
+def _autosized(request: TrainRequest) -> bool:
+    """`--time` without size options: the model is sized to the budget (autosize.py)."""
+    return bool(request.train.time_limit) and not SIZE_FIELDS & request.given
 
 
 def _autosize(model_cfg: ModelConfig, train_cfg: TrainConfig, corpus, rt, report) -> ModelConfig:
@@ -174,8 +201,6 @@ def _check_same_model(ckpt, request: TrainRequest) -> None:
 
 
 def check_out_dir(out: Path, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out} is a file; give a directory for the run.")
     taken = [n for n in (ckptfile.LATEST, ckptfile.BEST) if (out / n).exists()]
     if taken and not overwrite:
         raise ConfigError(

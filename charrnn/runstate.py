@@ -28,6 +28,21 @@ class Position:
     best_val_loss: float | None = None
     bad_steps: int = 0  # non-finite steps skipped so far
     history: list = field(default_factory=list)  # val records, for `info` and the report
+    lr: float = 0.0  # of the last step
+    # Where the current budget began: the start of the run, or the resume that gave new stop
+    # options ("that much more"); the schedule runs over it, starting from the lr it had then.
+    segment: dict = field(default_factory=lambda: dict(SEGMENT_START))
+
+    def begin_segment(self) -> None:
+        self.segment = {
+            "step": self.step,
+            "tokens": self.tokens,
+            "train_seconds": self.train_seconds,
+            "lr": self.lr,
+        }
+
+
+SEGMENT_START = {"step": 0, "tokens": 0, "train_seconds": 0.0, "lr": 0.0}
 
 
 def meta(cfg: TrainConfig, corpus: Corpus, pos: Position, val_excerpt: str) -> dict:

@@ -163,6 +163,8 @@ class TrainView:
             )
         elif kind == "test":
             self.say(f"test loss {r['test_loss']:.4f} nats, {r['test_bpc']:.4f} bpc")
+        elif kind == "note":
+            self.say(r["text"], style="yellow")
         elif kind == "nonfinite":
             self.say(
                 f"step {r['step']}: non-finite loss or gradient, update skipped "

@@ -49,25 +49,29 @@ class TrainResult:
 
 
 # --------------------------------------------------------------------------- schedule
-def lr_at(cfg: TrainConfig, step: int, progress: float) -> float:
-    """Linear warmup over `warmup_steps`; then `lr` held until the last `decay_frac` of the run,
-    which decays it along a cosine to lr * min_lr_frac. `progress` is the fraction of the run's
-    budget used: steps, epochs or time, whichever is furthest along."""
+def lr_at(cfg: TrainConfig, step: int, progress: float, start_lr: float = 0.0) -> float:
+    """Linear warmup from `start_lr` over `warmup_steps`; then `lr` held until the last
+    `decay_frac` of the budget, which decays it along a cosine to lr * min_lr_frac. `step` and
+    `progress` (the fraction of the budget used: steps, epochs or time, whichever is furthest
+    along) count from the start of the budget. A run starts from 0; an extended run from the lr
+    it stopped at, so the rate never jumps."""
     warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
     floor = cfg.lr * cfg.min_lr_frac
     start = 1.0 - cfg.decay_frac
     t = 0.0 if progress <= start else min(1.0, (progress - start) / cfg.decay_frac)
-    return warm * (floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * t)))
+    target = floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * t))
+    return start_lr + (target - start_lr) * warm
 
 
 def progress_of(cfg: TrainConfig, pos: Position, chars_per_epoch: int) -> float:
-    fractions = []
+    """The fraction of the current budget used (from `pos.segment`, where it began)."""
+    seg, fractions = pos.segment, []
     if cfg.max_steps:
-        fractions.append(pos.step / cfg.max_steps)
+        fractions.append((pos.step - seg["step"]) / cfg.max_steps)
     if cfg.epochs:
-        fractions.append(pos.tokens / (cfg.epochs * chars_per_epoch))
+        fractions.append((pos.tokens - seg["tokens"]) / (cfg.epochs * chars_per_epoch))
     if cfg.time_limit:
-        fractions.append(pos.train_seconds / cfg.time_limit)
+        fractions.append((pos.train_seconds - seg["train_seconds"]) / cfg.time_limit)
     return max(fractions)
 
 
@@ -96,10 +100,15 @@ def train(
     resume_from: checkpoint.Checkpoint | None = None,
     on_event: Callable[[dict], None] = lambda record: None,
     should_stop: Callable[[], bool] = lambda: False,
+    extend: bool = False,
 ) -> TrainResult:
+    """Trains from scratch, or continues `resume_from`: to the end it was started with, or with
+    `extend`, for `cfg`'s stopping rules more (a new budget for the schedule)."""
     run = _Run(cfg, model_config, corpus, Path(out_dir), runtime or Runtime(), on_event)
     if resume_from is not None:
         run.restore(resume_from)
+        if extend:
+            run.pos.begin_segment()
     return run.loop(should_stop)
 
 
@@ -195,7 +204,9 @@ class _Run:
             self.state = None  # each epoch starts the streams again from a zero state
         x, y = window(self.train_ids, self.layout, pos.window, self.rows)
         x, y = torch.from_numpy(x).to(rt.device), torch.from_numpy(y).to(rt.device)
-        lr = lr_at(cfg, pos.step, self.progress())
+        seg = pos.segment
+        lr = lr_at(cfg, pos.step - seg["step"], self.progress(), seg["lr"])
+        pos.lr = lr
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         with rt.autocast():

@@ -72,7 +72,7 @@ def test_resume_from_directory_continues(cli, run_dir, tmp_path):
     code, out, _ = cli(
         "train", corpus, "--resume", tmp_path / "copy", "--max-steps", "30", "--quiet"
     )
-    assert code == 0 and "30 steps" in out
+    assert code == 0 and "50 steps" in out  # 30 more on top of 20
 
 
 def _one_line_error(code, err, expect_code=2):
@@ -233,3 +233,43 @@ def test_full_disk_during_training_keeps_the_previous_checkpoint(
     ckpt = checkpoint.read(tmp_path / "run" / "latest.ckpt", groups=("model", "optim", "state"))
     assert ckpt.meta["position"]["step"] == 10  # the last checkpoint written whole still loads
     assert not [p for p in (tmp_path / "run").iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--lr", "0"],
+        ["--lr", "nan"],
+        ["--val-frac", "0.5", "--test-frac", "0.45"],
+        ["--precision", "fp16"],
+        ["--device", "cuda"],
+        ["--out", "{corpus}"],
+        ["--out", "{run}"],
+        ["--resume", "{missing}"],
+        ["--hidden-size", "200000", "--num-layers", "8"],
+        ["--threads", "0"],
+        ["--max-vocab", "1"],
+        ["--dropout", "1"],
+        ["--time", "0s"],
+    ],
+)
+def test_bad_options_fail_before_the_corpus_is_read(cli, run_dir, tmp_path, monkeypatch, options):
+    """A bad option on a big file is refused before a byte of it is hashed or encoded."""
+    from charrnn import corpus as corpus_module
+
+    run, corpus = run_dir
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"the quick brown fox\n" * (2 << 20))  # 40 MB: the token-cache path
+
+    def never(*args, **kwargs):
+        raise AssertionError("the corpus was read")
+
+    monkeypatch.setattr(corpus_module, "prepare", never)
+    monkeypatch.setattr(corpus_module, "file_sha256", never)
+    names = dict(corpus=corpus, run=run, missing=tmp_path / "nothing")
+    argv = ["train", big, *[o.format(**names) for o in options]]
+    if "--out" not in options and "--resume" not in options:
+        argv += ["--out", tmp_path / "out"]
+    code, out, err = cli(*argv, "--max-steps", "2")
+    assert code in (1, 2) and "Traceback" not in err and "the corpus was read" not in err, err
+    assert len([x for x in err.splitlines() if x.strip()]) == 1, err

@@ -109,3 +109,22 @@ def test_signal_saves_checkpoint_and_exits(text_file, tmp_path, sig, code):
         json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()
     ]
     assert max(metrics_steps) == step  # the checkpoint holds the last step that ran
+
+
+def test_one_writer_per_run_directory(cli, text_file, tmp_path):
+    """A second run into a directory a live run holds is refused, naming the holder; once the
+    holder is killed (-9), its lock is taken over."""
+    run = tmp_path / "run"
+    proc = _start(text_file, run, resume=False)
+    try:
+        _wait_for_checkpoint(run, proc)
+        code, _, err = cli("train", text_file, "--out", run, "--overwrite", "--max-steps", "2")
+        lines = [x for x in err.splitlines() if x.strip()]
+        assert code == 1 and len(lines) == 1 and f"pid {proc.pid}" in err, err
+        code, _, err = cli("train", text_file, "--resume", run, "--max-steps", "2")
+        assert code == 1 and f"pid {proc.pid}" in err, err
+    finally:
+        proc.kill()
+        proc.wait()
+    code, out, err = cli("train", text_file, "--resume", run, "--max-steps", "3", "--quiet")
+    assert code == 0, err

@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -32,9 +35,7 @@ def test_prepare_streams_across_chunk_boundary_inside_multibyte_char(tmp_path, m
     text = "ab😀é" * 50 + "日本語\n"
     p = tmp_path / "t.txt"
     p.write_text(text, encoding="utf-8")
-    monkeypatch.setattr(
-        corpus_module, "CHUNK_BYTES", 7
-    )  # 7 does not divide 4-byte and 2-byte chars
+    monkeypatch.setattr(corpus_module, "CHUNK_BYTES", 7)  # splits 4- and 2-byte characters
     corpus = prepare(p, cache_dir=tmp_path / "cache")
     assert corpus.vocab.decode(corpus.ids) == text
     assert corpus.counts["😀"] == 50
@@ -50,6 +51,51 @@ def test_cache_is_keyed_by_content_not_mtime(tmp_path):
     p.write_text("xyzxyz", encoding="utf-8")  # same size, new content
     second = prepare(p, cache_dir=tmp_path / "c")
     assert first.vocab.symbols == "abc" and second.vocab.symbols == "xyz"
+
+
+def _damage(kind: str, header: Path, tokens: Path) -> None:
+    if kind == "truncated":
+        tokens.write_bytes(tokens.read_bytes()[:-3])
+    elif kind == "flipped token bytes":
+        data = bytearray(tokens.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        data[7] ^= 0x01
+        tokens.write_bytes(bytes(data))
+    elif kind == "bad header":
+        header.write_text('{"format": 1, "n_tok')
+    elif kind == "header of other content":
+        doc = json.loads(header.read_text())
+        header.write_text(json.dumps({**doc, "sha256": "0" * 64}))
+    elif kind == "no token file":
+        tokens.unlink()
+
+
+@pytest.mark.parametrize(
+    "kind,reason",
+    [
+        ("truncated", "truncated"),
+        ("flipped token bytes", "checksum"),
+        ("bad header", "does not parse"),
+        ("header of other content", "other content"),
+        ("no token file", "no token file"),
+    ],
+)
+def test_a_cache_that_lies_is_rebuilt_with_a_note_never_used(tmp_path, kind, reason):
+    p = tmp_path / "t.txt"
+    p.write_text("hello world, hello cache\n" * 40, encoding="utf-8")
+    good = prepare(p, cache_dir=tmp_path / "c")
+    expected = np.asarray(good.ids).copy()
+    (header,) = (tmp_path / "c").glob("*.json")
+    (tokens,) = (tmp_path / "c").glob("*.tokens")
+    del good
+    _damage(kind, header, tokens)
+    notes = []
+    again = prepare(p, cache_dir=tmp_path / "c", warn=notes.append)
+    assert len(notes) == 1 and reason in notes[0] and "rebuilding" in notes[0], notes
+    assert np.array_equal(np.asarray(again.ids), expected)
+    notes.clear()
+    third = prepare(p, cache_dir=tmp_path / "c", warn=notes.append)  # now whole again
+    assert not notes and np.array_equal(np.asarray(third.ids), expected)
 
 
 def test_invalid_utf8_names_the_byte_offset(tmp_path):

@@ -198,3 +198,31 @@ def test_decay_frac_holds_the_lr_then_decays():
     assert lr_at(cfg, 10, 0.5) == 1.0 and lr_at(cfg, 74, 0.74) == 1.0
     assert lr_at(cfg, 87, 0.875) == pytest.approx(0.5)
     assert lr_at(cfg, 100, 1.0) == pytest.approx(0.0)
+
+
+def test_extending_a_finished_run_keeps_the_learning_rate_continuous(cli, text_file, tmp_path):
+    """`--resume` with a stop option trains that much more; the lr warms up from where it ended
+    (never jumps), then decays over the new budget."""
+    from tests.conftest import TINY_TRAIN
+
+    run = tmp_path / "run"
+    flags = [*TINY_TRAIN, "--warmup-steps", "5", "--log-every", "1"]
+    assert cli("train", text_file, "--out", run, "--max-steps", "30", *flags)[0] == 0
+    code, _, err = cli("train", text_file, "--resume", run, "--max-steps", "20", *flags)
+    assert code == 0, err
+    records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    lrs = {r["step"]: r["lr"] for r in records if r["kind"] == "train"}
+    peak = 3e-3
+    assert lrs[30] < 0.06 * peak  # the first run decayed to about its floor (0.05 x peak)
+    assert lrs[31] - lrs[30] == pytest.approx((peak - lrs[30]) / 5, rel=1e-6)  # a warmup step
+    assert max(lrs.values()) <= peak * (1 + 1e-9) and lrs[50] < 0.06 * peak
+    assert max(lrs) == 50  # 20 more steps, not 20 in all
+
+
+def test_resume_without_stop_options_keeps_the_runs_own_end(cli, text_file, tmp_path):
+    from tests.conftest import TINY_TRAIN
+
+    run = tmp_path / "run"
+    assert cli("train", text_file, "--out", run, "--max-steps", "30", *TINY_TRAIN)[0] == 0
+    code, out, _ = cli("train", text_file, "--resume", run, *TINY_TRAIN)
+    assert code == 0 and "done: 30 steps" in out  # nothing left to do

@@ -273,3 +273,23 @@ def test_bad_options_fail_before_the_corpus_is_read(cli, run_dir, tmp_path, monk
     code, out, err = cli(*argv, "--max-steps", "2")
     assert code in (1, 2) and "Traceback" not in err and "the corpus was read" not in err, err
     assert len([x for x in err.splitlines() if x.strip()]) == 1, err
+
+
+def test_help_texts_render_as_written(cli):
+    code, out, _ = cli("inspect", "--help")
+    assert code == 0 and "[layer, time, unit]" in " ".join(out.split())
+    assert "START:END" in out and "🔚" not in out
+
+
+@pytest.mark.parametrize("argv", [[], ["corpus"]])
+def test_no_arguments_print_the_help_and_succeed(cli, argv):
+    code, out, err = cli(*argv)
+    assert code == 0 and "Usage:" in out and "error" not in err
+
+
+def test_a_closed_pipe_is_success(run_dir):
+    """`charrnn sample RUN | head -c 50` exits 0, even under `set -o pipefail`."""
+    run, _ = run_dir
+    script = f"set -o pipefail; {sys.executable} -m charrnn sample {run} -n 200000 | head -c 50"
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0 and len(proc.stdout) == 50 and not proc.stderr, proc.stderr

@@ -85,7 +85,8 @@ def read_header(path: Path) -> tuple[dict, dict]:
     if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: checkpoint format v{version} is newer than this charrnn understands "
-            f"(v{FORMAT_VERSION}); upgrade charrnn (pip install -U charrnn)."
+            f"(v{FORMAT_VERSION}); update the installed copy of charrnn (e.g. `git pull` in its "
+            f"repository, then `pip install -e .`)."
         )
     return header, meta
 

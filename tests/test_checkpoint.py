@@ -84,7 +84,7 @@ def _first_tensor(h):
         (lambda p, h: p.write_bytes(b"\xff" * 8 + b"{}"), "not a charrnn checkpoint"),
         (lambda p, h: p.write_bytes(p.read_bytes()[:-10]), "outside the file"),
         (lambda p, h: p.write_bytes(b""), "too short"),
-        (lambda p, h: _rewrite_header(p, _newer), "upgrade charrnn"),
+        (lambda p, h: _rewrite_header(p, _newer), "update the installed copy of charrnn"),
         (lambda p, h: _rewrite_header(p, _bad_schema), "metadata is invalid"),
         (
             lambda p, h: _rewrite_header(p, lambda x: x[_first_tensor(x)].update(dtype="X9")),

@@ -70,16 +70,17 @@ def test_two_processes_match_one(text_file, tmp_path):
     done = _records(tmp_path / "two", "done")
     assert len(done) == 1 and done[0]["ranks_agree"] is True  # both ranks hold the same weights
     files = sorted(p.name for p in (tmp_path / "two").iterdir())
-    assert files == ["best.ckpt", "latest.ckpt", "metrics.jsonl"]  # rank 0 alone wrote
+    assert files == ["best.ckpt", "latest.ckpt", "metrics.jsonl", "train.lock"]  # rank 0 wrote
 
 
 def test_resume_with_another_number_of_processes(text_file, tmp_path):
-    """Stopped at step 12 with 2 processes, resumed with 1: the same curve as 24 steps in one.
+    """Stopped at step 12 with 2 processes, resumed for 12 more with 1: the same curve as 24
+    steps in one.
     (A constant learning rate, so that stopping at 12 does not change the schedule.)"""
     flags = f"{FLAGS} --min-lr-frac 1 --warmup-steps 0"
     charrnn(f"train {text_file} --out {tmp_path / 'whole'} --max-steps 24 {flags}", tmp_path)
     charrnn(f"train {text_file} --out {tmp_path / 'part'} --max-steps 12 {flags}", tmp_path, 2)
-    charrnn(f"train {text_file} --resume {tmp_path / 'part'} --max-steps 24 --quiet", tmp_path)
+    charrnn(f"train {text_file} --resume {tmp_path / 'part'} --max-steps 12 --quiet", tmp_path)
     a = [r["loss"] for r in _records(tmp_path / "whole", "train")]
     b = [r["loss"] for r in _records(tmp_path / "part", "train")]
     assert b == pytest.approx(a, rel=1e-4, abs=1e-5)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import sys
@@ -20,7 +21,7 @@ from typing import Annotated
 import typer
 
 from charrnn.cells import CELLS
-from charrnn.errors import CharRNNError, ConfigError
+from charrnn.errors import CharRNNError, ConfigError, DataError
 from charrnn.modelconfig import ModelConfig
 from charrnn.options import help_of, range_of
 from charrnn.sample import SampleConfig
@@ -320,10 +321,15 @@ def sample(
     ] = False,
     prime: Annotated[str, typer.Option(help="Text to start from; it is printed first.")] = "",
     prime_file: Annotated[
-        Path | None, typer.Option(help="Read the prime text from this file.")
+        Path | None, typer.Option(help="Read the prime text from this file (- for stdin).")
+    ] = None,
+    stop: Annotated[
+        str | None,
+        typer.Option(help="End each sample at the first occurrence of this text (not printed)."),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(help="Random seed, for a reproducible sample.")
+        int | None,
+        typer.Option(help="Random seed, for a reproducible sample. Default: a fresh one, shown."),
     ] = None,
     num_samples: Annotated[int, config_option(S, "num_samples")] = S.num_samples,
     device: Annotated[
@@ -331,15 +337,14 @@ def sample(
     ] = "cpu",
 ):
     """Generate text from a checkpoint, streamed to stdout as it is made."""
+    from charrnn import terminal
     from charrnn.sample import sampler
 
     if prime_file is not None:
-        try:
-            prime = prime_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise ConfigError(
-                f"--prime-file {prime_file}: cannot read it as UTF-8 text ({e})."
-            ) from None
+        prime = _read_prime(prime_file)
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**31)
+        terminal.note(f"seed: {seed} (give --seed {seed} to repeat this sample)")
     cfg = SampleConfig(
         length=length,
         temperature=temperature,
@@ -348,25 +353,35 @@ def sample(
         prime=prime,
         seed=seed,
         num_samples=num_samples,
+        stop=stop,
     )
     vocab, generate = sampler(ckpt, device)
     _stream_samples(vocab, generate(cfg), cfg)
 
 
+def _read_prime(path: Path) -> str:
+    try:
+        if str(path) == "-":
+            return sys.stdin.read()
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"--prime-file {path}: cannot read it as UTF-8 text ({e}).") from None
+
+
 def _stream_samples(vocab, steps, cfg) -> None:
     """Sample 1 streams to stdout as it is made; samples 2..N follow it, headed on stderr."""
     from charrnn import terminal
+    from charrnn.sample import text_pieces
 
-    decoders = [vocab.decoder() for _ in range(cfg.num_samples)]
     rest = [[] for _ in range(cfg.num_samples)]
     write = sys.stdout.write
     if cfg.num_samples > 1:
         terminal.note(f"--- sample 1 of {cfg.num_samples}")
     write(cfg.prime)
-    for step, ids in enumerate(steps):
-        write(decoders[0](ids[0]))
+    for step, pieces in enumerate(text_pieces(vocab, steps, cfg)):
+        write(pieces[0])
         for b in range(1, cfg.num_samples):
-            rest[b].append(decoders[b](ids[b]))
+            rest[b].append(pieces[b])
         if step % 32 == 0:
             sys.stdout.flush()
     write("\n")

@@ -30,11 +30,14 @@ class SampleConfig:
     prime: str = ""
     seed: int | None = None
     num_samples: int = option(1, "Independent samples, generated as one batch.", 1)
+    stop: str | None = None  # end each sample at the first occurrence (not printed)
 
     def __post_init__(self):
         if not (self.temperature > 0):
             raise ConfigError("--temperature must be positive (use --argmax for greedy output).")
         check_ranges(self)
+        if self.stop == "":
+            raise ConfigError("--stop needs some text to stop at.")
 
 
 def prime_ids(vocab: Vocab, prime: str) -> list[int]:
@@ -113,3 +116,39 @@ def generate_torch(model, vocab: Vocab, cfg: SampleConfig) -> Iterator[list[int]
         with torch.inference_mode():
             logits, state = model(nxt.unsqueeze(1), state)
         last = logits[:, -1]
+
+
+class StopAt:
+    """Cuts a stream of text at the first occurrence of `stop`, holding back just enough
+    (len(stop) - 1 characters) to see an occurrence that spans pieces."""
+
+    def __init__(self, stop: str | None):
+        self.stop, self.pending, self.done = stop, "", False
+
+    def feed(self, piece: str) -> str:
+        if self.done or not self.stop:
+            return "" if self.done else piece
+        self.pending += piece
+        found = self.pending.find(self.stop)
+        if found >= 0:
+            self.done, out, self.pending = True, self.pending[:found], ""
+            return out
+        cut = max(0, len(self.pending) - (len(self.stop) - 1))
+        out, self.pending = self.pending[:cut], self.pending[cut:]
+        return out
+
+    def flush(self) -> str:
+        out, self.pending = self.pending, ""
+        return out
+
+
+def text_pieces(vocab: Vocab, steps, cfg: SampleConfig) -> Iterator[list[str]]:
+    """The new text of every sample at each step (ids decoded, cut at `cfg.stop`); the last item
+    holds what was held back. Ends early once every sample has stopped."""
+    decoders = [vocab.decoder() for _ in range(cfg.num_samples)]
+    stops = [StopAt(cfg.stop) for _ in range(cfg.num_samples)]
+    for ids in steps:
+        yield [s.feed(d(i)) for s, d, i in zip(stops, decoders, ids, strict=True)]
+        if cfg.stop and all(s.done for s in stops):
+            return
+    yield [s.flush() for s in stops]

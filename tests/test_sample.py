@@ -62,3 +62,30 @@ def test_greedy_output_is_the_same_on_both_paths(model_and_vocab):
     model, vocab = model_and_vocab
     cfg = SampleConfig(length=60, argmax=True, prime="abc\n")
     assert list(generate(model, vocab, cfg)) == list(generate_torch(model, vocab, cfg))
+
+
+def test_stop_at_cuts_at_the_first_occurrence_across_pieces():
+    from charrnn.sample import StopAt
+
+    s = StopAt("END")
+    out = "".join(s.feed(p) for p in ["ab", "cE", "N", "Dxx", "END"]) + s.flush()
+    assert out == "abc" and s.done
+    s = StopAt("END")
+    assert "".join(s.feed(p) for p in ["abE", "NxEN"]) + s.flush() == "abENxEN"
+
+
+def test_cli_stop_seed_and_prime_from_stdin(cli, run_dir, monkeypatch):
+    import io
+
+    run, _ = run_dir
+    code, full, _ = cli("sample", run, "--argmax", "-n", "80", "--prime", "print(")
+    generated = full[len("print(") : -1]
+    stop = generated[20:23]
+    code, out, err = cli("sample", run, "--argmax", "-n", "80", "--prime", "print(", "--stop", stop)
+    assert code == 0 and out == "print(" + generated[: generated.index(stop)] + "\n"
+    code, out, err = cli("sample", run, "-n", "30")
+    seed = int(err.split("seed: ")[1].split()[0])  # a fresh seed is shown ...
+    assert cli("sample", run, "-n", "30", "--seed", seed)[1] == out  # ... and repeats it
+    monkeypatch.setattr("sys.stdin", io.StringIO("return("))
+    code, out, err = cli("sample", run, "-n", "5", "--prime-file", "-", "--seed", "1")
+    assert code == 0 and out.startswith("return(") and len(out) == len("return(") + 6

@@ -338,13 +338,13 @@ def sample(
 ):
     """Generate text from a checkpoint, streamed to stdout as it is made."""
     from charrnn import terminal
-    from charrnn.sample import sampler
+    from charrnn.sample import prime_ids, sampler
 
     if prime_file is not None:
         prime = _read_prime(prime_file)
-    if seed is None:
+    fresh_seed = seed is None
+    if fresh_seed:
         seed = random.SystemRandom().randrange(2**31)
-        terminal.note(f"seed: {seed} (give --seed {seed} to repeat this sample)")
     cfg = SampleConfig(
         length=length,
         temperature=temperature,
@@ -356,6 +356,9 @@ def sample(
         stop=stop,
     )
     vocab, generate = sampler(ckpt, device)
+    prime_ids(vocab, cfg.prime)  # refuses characters the model never saw, before any output
+    if fresh_seed:
+        terminal.note(f"seed: {seed} (give --seed {seed} to repeat this sample)")
     _stream_samples(vocab, generate(cfg), cfg)
 
 

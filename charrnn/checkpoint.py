@@ -29,6 +29,7 @@ from charrnn.ckptfile import (
     read_config,
     read_header,
     resolve,
+    snapshots,
 )
 from charrnn.errors import CheckpointError
 from charrnn.fileio import atomic_write_bytes
@@ -145,5 +146,7 @@ def describe(path: str | os.PathLike) -> dict:
         "train_config": c.meta.get("train_config"),
         "corpus": c.meta.get("corpus"),
         "resumable": "rng.torch" in read_header(c.path)[0],
+        "init_from": c.meta.get("init_from"),
+        "snapshots": [p.name for p in snapshots(c.path.parent)],
         "recurrent_singular_values": recurrent_singular_values(build_model(c)),
     }

@@ -26,14 +26,25 @@ FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 64 << 20  # the JSON header of a real checkpoint is kilobytes
 DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U8": 1, "BOOL": 1}
 BEST, LATEST = "best.ckpt", "latest.ckpt"
+EXPORT_WEIGHTS = "model.safetensors"  # `charrnn export OUTDIR`: weights beside config.json
+
+
+def snapshot_name(step: int) -> str:
+    """The weights-only snapshot `--keep-every` keeps at `step`."""
+    return f"step-{step:06d}.ckpt"
+
+
+def snapshots(run_dir: Path) -> list[Path]:
+    return sorted(Path(run_dir).glob("step-*.ckpt"))
 
 
 # --------------------------------------------------------------------------- paths
 def resolve(path: str | os.PathLike) -> Path:
-    """A checkpoint file, or a run directory meaning its best checkpoint (else its latest)."""
+    """A checkpoint file, or a directory: a run (its best checkpoint, else its latest) or an
+    export (its model.safetensors)."""
     p = Path(path)
     if p.is_dir():
-        for name in (BEST, LATEST):
+        for name in (BEST, LATEST, EXPORT_WEIGHTS):
             if (p / name).is_file():
                 return p / name
         raise CheckpointError(

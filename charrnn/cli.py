@@ -140,16 +140,32 @@ def train(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Run directory: latest.ckpt, best.ckpt, metrics.jsonl. Default: runs/<file name>."
+            "--out",
+            "-o",
+            help="Run directory: latest.ckpt, best.ckpt, metrics.jsonl. Default: runs/<file name>.",
         ),
     ] = None,
     resume: Annotated[
         Path | None,
         typer.Option(
             help="Continue a run: its directory (latest.ckpt) or a full checkpoint. Stop options "
-            "given now replace the saved ones."
+            "given now mean that much more training."
         ),
     ] = None,
+    init_from: Annotated[
+        Path | None,
+        typer.Option(
+            help="Fine-tune: start a new run from these weights (a run directory, a checkpoint "
+            "or an export), keeping the model and its vocabulary; fresh optimizer and schedule."
+        ),
+    ] = None,
+    extend_vocab: Annotated[
+        bool,
+        typer.Option(
+            "--extend-vocab",
+            help="With --init-from: add the characters of FILE the model never saw (new rows).",
+        ),
+    ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a run already in --out.")] = False,
     model: Annotated[
         ModelType,
@@ -190,6 +206,7 @@ def train(
         config_option(T, "time_limit", "--time", more="With no stop option: 10 epochs."),
     ] = None,
     eval_every: Annotated[int, config_option(T, "eval_every")] = T.eval_every,
+    keep_every: Annotated[int | None, config_option(T, "keep_every")] = None,
     log_every: Annotated[int, config_option(T, "log_every")] = T.log_every,
     device: DeviceOpt = "auto",
     precision: Annotated[
@@ -228,6 +245,7 @@ def train(
             max_steps=max_steps,
             time_limit=parse_duration(time) if time is not None else None,
             eval_every=eval_every,
+            keep_every=keep_every,
             val_frac=val_frac,
             test_frac=test_frac,
             log_every=log_every,
@@ -239,6 +257,8 @@ def train(
         given=frozenset(given),
         out=out,
         resume=resume,
+        init_from=init_from,
+        extend_vocab=extend_vocab,
         overwrite=overwrite,
         device=device,
         precision=precision.value,

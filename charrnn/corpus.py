@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import json
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -151,6 +152,21 @@ def build_vocab(counts: Counter, unit: str, max_vocab: int | None, min_count: in
     return Vocab.from_counts(counts, max_vocab=max_vocab, min_count=min_count)
 
 
+def fit_vocab(base: Vocab, counts: Counter, extend: bool, path: Path) -> Vocab:
+    """A model's vocabulary for new text: as it is when it covers the text (or maps what it lacks
+    to its unknown symbol), grown by the characters it lacks with `extend`, else DataError."""
+    missing = sorted(set(counts) - set(base.symbols)) if base.unit == UNIT_CHAR else []
+    if not missing or base.has_unk:
+        return base
+    if extend:
+        return base.extended(missing)
+    shown = "".join(missing[:20])
+    raise DataError(
+        f"{path}: {len(missing)} character(s) the model never saw: {shown!r}; add them to the "
+        f"model with --extend-vocab, or remove them from the text."
+    )
+
+
 def prepare(
     path: str | os.PathLike,
     *,
@@ -160,17 +176,31 @@ def prepare(
     cache_dir: str | os.PathLike | None = None,
     progress: Progress | None = None,
     warn: Callable[[str], None] | None = None,
+    base_vocab: Vocab | None = None,
+    extend_vocab: bool = False,
 ) -> Corpus:
-    """Encodes a text file once. With `cache_dir`, the ids go to a token file there (reused when
-    the same content is prepared again with the same options) and come back memory-mapped. A
-    cache entry that does not check out is never used: `warn` says why, and it is rebuilt."""
+    """Encodes a text file once, under a vocabulary built from its characters or, for
+    fine-tuning, under `base_vocab` (a model's; with `extend_vocab`, grown to cover the text).
+    With `cache_dir`, the ids go to a token file there (reused when the same content is prepared
+    again with the same options) and come back memory-mapped. A cache entry that does not check
+    out is never used: `warn` says why, and it is rebuilt."""
     p = check_text_file(path)
     digest = file_sha256(p, progress)
+
+    def vocabulary(counts):
+        if base_vocab is None:
+            return build_vocab(counts, unit, max_vocab, min_count)
+        return fit_vocab(base_vocab, counts, extend_vocab, p)
+
     if cache_dir is None:
         counts = count_chars(p, progress) if unit == UNIT_CHAR else Counter()
-        vocab = build_vocab(counts, unit, max_vocab, min_count)
+        vocab = vocabulary(counts)
         return Corpus(str(p), digest, vocab, encode_file(p, vocab, progress), dict(counts))
-    entry = tokencache.Entry(Path(cache_dir), digest, f"{unit}-v{max_vocab or 0}-m{min_count}")
+    options = f"{unit}-v{max_vocab or 0}-m{min_count}"
+    if base_vocab is not None:
+        key = json.dumps(base_vocab.to_dict(), sort_keys=True).encode()
+        options = f"{unit}-model{hashlib.sha256(key).hexdigest()[:12]}-x{int(extend_vocab)}"
+    entry = tokencache.Entry(Path(cache_dir), digest, options)
     if entry.exists():
         try:
             vocab, counts, ids = entry.load()
@@ -179,7 +209,7 @@ def prepare(
             if warn:
                 warn(f"note: the token cache for {p} ({entry.tokens}) {e}; rebuilding it.")
     counts = count_chars(p, progress) if unit == UNIT_CHAR else Counter()
-    vocab = build_vocab(counts, unit, max_vocab, min_count)
+    vocab = vocabulary(counts)
     ids = entry.store(encode_chunks(p, vocab, progress), vocab, dict(counts), source=str(p))
     return Corpus(str(p), digest, vocab, ids, dict(counts))
 
@@ -190,9 +220,11 @@ def load_corpus(
     progress: Progress | None = None,
     force_cache: bool = False,
     warn: Callable[[str], None] | None = None,
+    base_vocab: Vocab | None = None,
+    extend_vocab: bool = False,
 ) -> Corpus:
     """A corpus for training: small files encoded in memory, large ones (or `force_cache`)
-    through the token-file cache."""
+    through the token-file cache; `base_vocab` / `extend_vocab` as for `prepare`."""
     p = check_text_file(path)
     big = p.stat().st_size > IN_MEMORY_LIMIT or force_cache
     cache = (options.cache_dir or default_cache_dir()) if big else None
@@ -204,6 +236,8 @@ def load_corpus(
         cache_dir=cache,
         progress=progress if big else None,
         warn=warn,
+        base_vocab=base_vocab,
+        extend_vocab=extend_vocab,
     )
     if len(corpus) < 2:
         raise DataError(f"{p}: too short to learn from ({len(corpus)} characters).")

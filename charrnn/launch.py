@@ -36,61 +36,72 @@ class TrainRequest:
     data: DataOptions = DataOptions()
     given: frozenset = frozenset()  # config fields set by the user (the rest are defaults)
     out: Path | None = None
-    resume: Path | None = None
+    resume: Path | None = None  # continue this run
+    init_from: Path | None = None  # fine-tune: a new run from these weights
+    extend_vocab: bool = False  # with init_from: add rows for characters the model never saw
     overwrite: bool = False
     device: str = "auto"
     precision: str = "auto"
     threads: int | None = None
 
+    def __post_init__(self):
+        if self.resume is not None and self.init_from is not None:
+            raise ConfigError("give --resume (go on with a run) or --init-from, not both.")
+        if self.extend_vocab and self.init_from is None:
+            raise ConfigError("--extend-vocab goes with --init-from.")
+
 
 def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: False, progress=None):
     """Trains; returns train.TrainResult. Only rank 0 of a torchrun job reports and writes, and
     it holds the run directory's lock (one writer per run) until the run ends."""
+    from charrnn import checkpoint
     from charrnn.runtime import from_environment, set_threads
 
     set_threads(request.threads)
     rt = from_environment(request.device, request.precision)
-    resumed = None
+    resumed = origin = None
     if request.resume is not None:
-        from charrnn import checkpoint
-
-        resumed = checkpoint.read(
-            resume_path(request.resume), groups=("model", "optim", "state", "rng")
-        )
-        _check_same_model(resumed, request)
-    out = request.out or (
-        resumed.path.parent if resumed else Path("runs") / Path(request.file).stem
-    )
+        groups = ("model", "optim", "state", "rng")
+        resumed = checkpoint.read(resume_path(request.resume), groups=groups)
+        _check_same_model(resumed, request, "--resume")
+    if request.init_from is not None:
+        origin = checkpoint.read(request.init_from)
+        _check_same_model(origin, request, "--init-from")
+    default_out = resumed.path.parent if resumed else Path("runs") / Path(request.file).stem
+    out = request.out or default_out
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; give a directory for the run.")
     with RunLock(out) if rt.is_main else contextlib.nullcontext():
         try:
-            return _run(request, rt, resumed, out, on_event, should_stop, progress)
+            return _run(request, rt, resumed, origin, out, on_event, should_stop, progress)
         except BaseException:
             rt.close(clean=False)
             raise
 
 
-def _run(request, rt, resumed, out, on_event, should_stop, progress):
+def _run(request, rt, resumed, origin, out, on_event, should_stop, progress):
     from charrnn.train import train
 
     report = on_event if rt.is_main else (lambda r: None)
-    data = request.data
-    if resumed is not None:
-        data = replace(data, unit=resumed.vocab.unit)
-    else:
+    data, base = request.data, resumed or origin
+    if base is not None:
+        data = replace(data, unit=base.vocab.unit)
+    if resumed is None:
         if rt.is_main:
             check_out_dir(out, request.overwrite)
         rt.barrier()
         if not _autosized(request):  # the size is known: refuse what cannot fit before reading
-            check_fits_in_memory(replace(request.model, vocab_size=1), request.train)
+            model = origin.model_config if origin else request.model
+            check_fits_in_memory(replace(model, vocab_size=1), request.train)
     corpus = load_corpus(
         request.file,
         data,
         progress if rt.is_main else None,
         warn=lambda text: report({"kind": "note", "text": text}),
+        base_vocab=origin.vocab if origin else None,
+        extend_vocab=request.extend_vocab,
     )
-    train_cfg, model_cfg = _configs(request, corpus, resumed, rt, report)
+    train_cfg, model_cfg = _configs(request, corpus, resumed, origin, rt, report)
     check_fits_in_memory(model_cfg, train_cfg)
     result = train(
         train_cfg,
@@ -102,30 +113,39 @@ def _run(request, rt, resumed, out, on_event, should_stop, progress):
         on_event=on_event,
         should_stop=should_stop,
         extend=resumed is not None and bool(set(STOP_FIELDS) & request.given),
+        init_from=origin,
     )
     rt.close()
     return result
 
 
-def _configs(request: TrainRequest, corpus, resumed, rt, report):
+def _configs(request: TrainRequest, corpus, resumed, origin, rt, report):
     """(TrainConfig, ModelConfig) for this run: a resumed run's own with the options given now
-    replacing the saved ones; else the request's, sized to the budget for `--time` alone."""
+    replacing the saved ones; a fine-tuned run's model with the request's training; else the
+    request's, sized to the budget for `--time` alone."""
     given_train = {k: getattr(request.train, k) for k in request.given & TRAIN_FIELDS}
     if resumed is not None:
         saved = TrainConfig.from_dict(resumed.meta.get("train_config") or {})
         if set(STOP_FIELDS) & set(given_train):  # stopping rules given now replace the saved ones
             given_train = {**dict.fromkeys(STOP_FIELDS), **given_train}
         return replace(saved, **given_train), resumed.model_config
+    if origin is not None:
+        dropout = {"dropout": request.model.dropout} if "dropout" in request.given else {}
+        return request.train, replace(origin.model_config, vocab_size=corpus.vocab.size, **dropout)
     model_cfg = replace(request.model, vocab_size=corpus.vocab.size)
-    train_cfg = request.train
     if _autosized(request):
-        model_cfg = _autosize(model_cfg, train_cfg, corpus, rt, report)
-    return train_cfg, model_cfg
+        model_cfg = _autosize(model_cfg, request.train, corpus, rt, report)
+    return request.train, model_cfg
 
 
 def _autosized(request: TrainRequest) -> bool:
-    """`--time` without size options: the model is sized to the budget (autosize.py)."""
-    return bool(request.train.time_limit) and not SIZE_FIELDS & request.given
+    """`--time` without size options (and no weights to start from): sized to the budget."""
+    return (
+        bool(request.train.time_limit)
+        and not SIZE_FIELDS & request.given
+        and request.resume is None
+        and request.init_from is None
+    )
 
 
 def _autosize(model_cfg: ModelConfig, train_cfg: TrainConfig, corpus, rt, report) -> ModelConfig:
@@ -189,14 +209,14 @@ def resume_path(resume: Path) -> Path:
     return ckptfile.resolve(p)
 
 
-def _check_same_model(ckpt, request: TrainRequest) -> None:
+def _check_same_model(ckpt, request: TrainRequest, option: str) -> None:
     saved = ckpt.model_config
     for name in sorted(request.given & MODEL_FIELDS - {"dropout"}):
         if getattr(saved, name) != getattr(request.model, name):
             raise ConfigError(
-                f"--resume: the checkpoint has {name}={getattr(saved, name)!r}, not "
-                f"{getattr(request.model, name)!r}; drop --{name.replace('_', '-')} or start a "
-                f"new run with another --out."
+                f"{option}: the checkpoint has {name}={getattr(saved, name)!r}, not "
+                f"{getattr(request.model, name)!r}; drop --{name.replace('_', '-')}, or train a "
+                f"new model without {option}."
             )
 
 

@@ -62,3 +62,20 @@ def detach_state(state: State | None) -> State | None:
     """Keep the values, drop the graph: backprop stops at the window boundary (truncated BPTT)
     instead of reaching back through every window since the epoch began."""
     return None if state is None else tuple(s.detach() for s in state)
+
+
+def grow_vocab(weights: dict, old, new) -> dict:
+    """Model weights for a vocabulary `new` that holds every symbol of `old` and more: each old
+    symbol's embedding and output rows move to its new id unchanged; the new symbols get fresh
+    embedding rows (N(0, 1), as nn.Embedding) and output rows that make them as unlikely as the
+    least likely old symbol."""
+    grown = dict(weights)
+    index = [new.symbols.index(ch) for ch in old.symbols]
+    if old.unk_id is not None:
+        index.append(new.unk_id)
+    index = torch.tensor(index)
+    embed, head_w, head_b = weights["embed.weight"], weights["head.weight"], weights["head.bias"]
+    grown["embed.weight"] = torch.randn(new.size, embed.size(1)).index_copy_(0, index, embed)
+    grown["head.weight"] = torch.zeros(new.size, head_w.size(1)).index_copy_(0, index, head_w)
+    grown["head.bias"] = torch.full((new.size,), float(head_b.min())).index_copy_(0, index, head_b)
+    return grown

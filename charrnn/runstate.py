@@ -45,12 +45,15 @@ class Position:
 SEGMENT_START = {"step": 0, "tokens": 0, "train_seconds": 0.0, "lr": 0.0}
 
 
-def meta(cfg: TrainConfig, corpus: Corpus, pos: Position, val_excerpt: str) -> dict:
+def meta(
+    cfg: TrainConfig, corpus: Corpus, pos: Position, val_excerpt: str, origin: dict | None
+) -> dict:
     return {
         "train_config": cfg.to_dict(),
         "position": asdict(pos),
         "corpus": {"path": corpus.path, "sha256": corpus.sha256, "chars": len(corpus)},
         "val_excerpt": val_excerpt,  # so `charrnn report` can look for units without the corpus
+        **({"init_from": origin} if origin else {}),
     }
 
 

@@ -44,6 +44,12 @@ def checkpoint_summary(s: dict) -> Table:
         rows["training"] = ", ".join(f"{k}={v}" for k, v in tc.items() if v is not None)
     if s["corpus"]:
         rows["corpus"] = f"{safe(s['corpus']['path'])} ({s['corpus']['chars']:,} chars)"
+    if s["init_from"]:
+        rows["fine-tuned from"] = f"{safe(s['init_from']['name'])} (step {s['init_from']['step']})"
+    if s["snapshots"]:
+        shown = s["snapshots"] if len(s["snapshots"]) <= 6 else [*s["snapshots"][:3], "…",
+                                                                 *s["snapshots"][-2:]]  # fmt: skip
+        rows["snapshots"] = f"{len(s['snapshots'])}: {', '.join(shown)}"
     for layer, sv in enumerate(s["recurrent_singular_values"]):
         gates = ", ".join(f"{k} {v:.3f}" for k, v in sv.items() if k != "W_hh")
         rows[f"sigma_max layer {layer}"] = f"W_hh {sv['W_hh']:.3f}" + (

@@ -30,7 +30,7 @@ from charrnn.data import Layout, split, window
 from charrnn.errors import ConfigError, TrainingError
 from charrnn.evaluate import loss_sum
 from charrnn.metrics import LN2, METRICS, MetricsFile
-from charrnn.model import CharRNN, ModelConfig, detach_state
+from charrnn.model import CharRNN, ModelConfig, detach_state, grow_vocab
 from charrnn.runstate import Position
 from charrnn.runtime import Runtime
 from charrnn.trainconfig import TrainConfig
@@ -101,10 +101,14 @@ def train(
     on_event: Callable[[dict], None] = lambda record: None,
     should_stop: Callable[[], bool] = lambda: False,
     extend: bool = False,
+    init_from: checkpoint.Checkpoint | None = None,
 ) -> TrainResult:
-    """Trains from scratch, or continues `resume_from`: to the end it was started with, or with
+    """Trains from scratch, from the weights of `init_from` (fine-tuning: a new run, fresh
+    optimizer and schedule), or continues `resume_from`: to the end it was started with, or with
     `extend`, for `cfg`'s stopping rules more (a new budget for the schedule)."""
     run = _Run(cfg, model_config, corpus, Path(out_dir), runtime or Runtime(), on_event)
+    if init_from is not None:
+        run.start_from(init_from)
     if resume_from is not None:
         run.restore(resume_from)
         if extend:
@@ -133,13 +137,23 @@ class _Run:
         self.val_excerpt = corpus.vocab.decode(np.asarray(self.val_ids[:VAL_EXCERPT_CHARS]))
         self.stats = _WindowStats()
         self.best_weights = None
+        self.origin = None  # the checkpoint a fine-tuned run started from
         # fp16 needs loss scaling (its small range underflows gradients); bf16 does not
         self.scaler = torch.amp.GradScaler(rt.device.type) if rt.precision == "fp16" else None
+
+    def start_from(self, ckpt) -> None:
+        """Fine-tuning: the weights of another run (rows added for characters it never saw)."""
+        weights = checkpoint.build_model(ckpt).state_dict()
+        if ckpt.vocab != self.corpus.vocab:
+            weights = grow_vocab(weights, ckpt.vocab, self.corpus.vocab)
+        self.model.load_state_dict(weights)
+        self.origin = {"step": ckpt.meta.get("position", {}).get("step"), "name": ckpt.path.name}
 
     def restore(self, ckpt) -> None:
         self.pos, self.state = runstate.restore(
             ckpt, self.model, self.optimizer, self.corpus, self.rt, self.rows, self.cfg.batch_size
         )
+        self.origin = ckpt.meta.get("init_from")
         self.resumed = True
 
     def emit(self, record: dict) -> None:
@@ -165,6 +179,8 @@ class _Run:
                 self.emit(self._train_record())
             if pos.step % cfg.eval_every == 0 and not stop:
                 self.eval_and_save()
+            if cfg.keep_every and pos.step % cfg.keep_every == 0:
+                self.save(ckptfile.snapshot_name(pos.step), full=False)
         pos.train_seconds += last_seconds  # the last step's time (no later sync to share it)
         if self.stats.steps:
             self.emit(self._train_record())
@@ -310,7 +326,7 @@ class _Run:
         state = self.rt.gather_rows(self.state) if full else None
         if self.rt.is_main:
             extra = runstate.training_tensors(self.optimizer, state) if full else {}
-            meta = runstate.meta(self.cfg, self.corpus, self.pos, self.val_excerpt)
+            meta = runstate.meta(self.cfg, self.corpus, self.pos, self.val_excerpt, self.origin)
             checkpoint.save(self.out_dir / name, self.model, self.corpus.vocab, meta, extra)
 
     def test(self) -> float | None:

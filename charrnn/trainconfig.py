@@ -44,6 +44,9 @@ class TrainConfig:
         low_open=True,
     )
     eval_every: int = option(500, "Steps between validations and checkpoints.", 1)
+    keep_every: int | None = option(
+        None, "Also keep the weights every N steps as RUN/step-NNNNNN.ckpt (snapshots).", 1
+    )
     eval_batch_size: int = option(16, "Streams when scoring the validation text.", 1)
     val_frac: float = option(
         0.05, "Share of the text after the training part used for validation.", 0, 1, high_open=True

@@ -56,6 +56,11 @@ class Vocab:
     def from_text(cls, text: str) -> Vocab:
         return cls("".join(sorted(set(text))))
 
+    def extended(self, chars) -> Vocab:
+        """This vocabulary grown by `chars` (ids of the characters it had may move: see
+        model.grow_vocab)."""
+        return Vocab("".join(sorted(set(self.symbols) | set(chars))), self.unit, self.has_unk)
+
     @classmethod
     def bytes(cls) -> Vocab:
         return cls("", UNIT_BYTE)

@@ -1,7 +1,7 @@
 """`charrnn bench`: throughput figures measured side by side in one run on this machine.
 
 - fp32 matrix-multiply peak (GFLOP/s), the ceiling the training figures are compared with;
-- training chars/s of charrnn's own loop (train.train, the code `charrnn train` runs) and of a
+- training chars/s of charrnn's own loop (training.train, the code `charrnn train` runs) and of a
   plain PyTorch loop written the way a competent user would (Embedding -> nn.LSTM -> Linear,
   AdamW, clip, carried state: the loop of benchmarks/ref_lstm.py), same config;
 - model FLOP/s = chars/s x 3 x forward FLOPs per char, and its fraction of the peak;
@@ -26,7 +26,7 @@ from charrnn.errors import ConfigError
 from charrnn.model import CharRNN, ModelConfig
 from charrnn.runtime import Runtime
 from charrnn.sample import SampleConfig
-from charrnn.train import TrainConfig, train
+from charrnn.training import TrainConfig, train
 from charrnn.vocab import Vocab
 
 VOCAB = 65  # tinyshakespeare's alphabet size
@@ -91,7 +91,7 @@ def synthetic_corpus(n: int, seed: int = 0) -> Corpus:
 def charrnn_train_rate(
     bc: BenchConfig, seconds: float, precision: str = "fp32", device: str = "cpu"
 ) -> float:
-    """chars/s of train.train itself (warm-up steps excluded)."""
+    """chars/s of training.train itself (warm-up steps excluded)."""
     corpus = synthetic_corpus(4_000_000)
     records = []
     cfg = TrainConfig(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import signal
 import sys
 from enum import Enum
@@ -25,7 +24,7 @@ from charrnn.errors import CharRNNError, ConfigError, DataError
 from charrnn.modelconfig import ModelConfig
 from charrnn.options import help_of, range_of
 from charrnn.sample import SampleConfig
-from charrnn.trainconfig import DataOptions, TrainConfig
+from charrnn.trainconfig import DataOptions, TrainConfig, parse_duration
 
 app = typer.Typer(
     name="charrnn",
@@ -94,17 +93,6 @@ ThreadsOpt = Annotated[
         min=1, max=8 * (os.cpu_count() or 1), help="CPU threads for torch. Default: torch's choice."
     ),
 ]
-
-
-def parse_duration(text: str) -> float:
-    """'90', '90s', '10m', '1.5h', '1h30m' -> seconds."""
-    parts = re.fullmatch(
-        r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text
-    )
-    if not text.strip() or not parts or not any(parts.groups()):
-        raise ConfigError(f"--time {text!r} is not a duration; write e.g. 90s, 10m or 1h30m.")
-    h, m, s = (float(g) if g else 0.0 for g in parts.groups())
-    return h * 3600 + m * 60 + s
 
 
 def parse_units(text: str) -> list[int]:
@@ -653,6 +641,23 @@ def report(
     from charrnn import terminal
 
     terminal.result(terminal.safe(report_module.build(run_dir, out, seed=seed)))
+
+
+# --------------------------------------------------------------------------- export
+@app.command()
+def export(
+    ckpt: CkptArg,
+    out_dir: Annotated[
+        Path, typer.Argument(help="Directory to write the package into.", show_default=False)
+    ],
+    seed: Annotated[int, typer.Option(help="Seed for the model card's sample.")] = 0,
+):
+    """Package a model for sharing: model.safetensors (weights), config.json (sizes and
+    vocabulary) and README.md (a model card), with no local path and no validation text."""
+    from charrnn import terminal
+    from charrnn.export import export as export_model
+
+    terminal.result(terminal.safe(export_model(ckpt, out_dir, seed=seed)))
 
 
 # --------------------------------------------------------------------------- bench

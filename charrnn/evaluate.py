@@ -51,6 +51,28 @@ def loss_sum(
 
 
 @torch.inference_mode()
+def carried_loss_sum(model, ids: np.ndarray, chunk_len: int = 4096, progress=None):
+    """(sum of per-character losses in nats, characters scored): the text read once from its
+    first character to its last with the state carried, every character after the first scored
+    (the first only starts the state). What `charrnn eval` and `Model.loss` report."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    x_all = torch.as_tensor(np.asarray(ids, dtype=np.int64), device=device)
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    state, n = None, len(ids) - 1
+    for start in range(0, n, chunk_len):
+        x = x_all[start : min(start + chunk_len, n)].unsqueeze(0)  # (1, W)
+        y = x_all[start + 1 : start + 1 + x.size(1)]
+        logits, state = model(x, state)
+        total += F.cross_entropy(logits[0].float(), y, reduction="sum").double()
+        if progress:
+            progress(start + x.size(1), n)
+    model.train(was_training)
+    return float(total), max(n, 0)
+
+
+@torch.inference_mode()
 def char_losses(model, ids: np.ndarray, window_len: int = 1024):
     """(bits (T,), probs (T, V)): the loss on each character in bits (0 for the first, which
     has no context) and the next-character distribution after each one; batch 1, state carried."""

@@ -1,9 +1,9 @@
-"""Starting or resuming a training run: from a typed `TrainRequest` to `train.train`.
+"""Starting or resuming a training run: from a typed `TrainRequest` to `training.train`.
 
     request (configs built at the CLI edge, checked) -> run directory (refuse to clobber a run)
     -> corpus (encoded once; large files through the token cache) -> the run's configs: a resumed
     run's own with the options given now applied (`dataclasses.replace`), or the request's with
-    a budget-aware model size for `--time` -> memory check -> train.train
+    a budget-aware model size for `--time` -> memory check -> training.train
 
 Nothing here prints: progress and notes go to the `on_event` callback (records like the training
 loop's: `{"kind": "autosize", ...}`), errors are raised.
@@ -80,7 +80,7 @@ def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: Fals
 
 
 def _run(request, rt, resumed, origin, out, on_event, should_stop, progress):
-    from charrnn.train import train
+    from charrnn.training import train
 
     report = on_event if rt.is_main else (lambda r: None)
     data, base = request.data, resumed or origin

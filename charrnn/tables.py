@@ -43,7 +43,8 @@ def checkpoint_summary(s: dict) -> Table:
         tc = s["train_config"]
         rows["training"] = ", ".join(f"{k}={v}" for k, v in tc.items() if v is not None)
     if s["corpus"]:
-        rows["corpus"] = f"{safe(s['corpus']['path'])} ({s['corpus']['chars']:,} chars)"
+        name = s["corpus"].get("path") or s["corpus"].get("name")
+        rows["corpus"] = f"{safe(name)} ({s['corpus'].get('chars') or 0:,} chars)"
     if s["init_from"]:
         rows["fine-tuned from"] = f"{safe(s['init_from']['name'])} (step {s['init_from']['step']})"
     if s["snapshots"]:

@@ -1,11 +1,12 @@
 """`TrainConfig`: how a run trains (batching, optimiser, schedule, stopping, evaluation), and
-`DataOptions`: how its text becomes ids, as plain data. Kept apart from train.py, which needs
+`DataOptions`: how its text becomes ids, as plain data. Kept apart from training.py, which needs
 torch, so the CLI can show the defaults in `--help` without importing torch. Each field's help
 text and range are declared here once (options.py); the CLI's options are built from them.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -90,3 +91,14 @@ class DataOptions:
 
     def __post_init__(self):
         check_ranges(self)
+
+
+def parse_duration(text: str) -> float:
+    """'90', '90s', '10m', '1.5h', '1h30m' -> seconds."""
+    parts = re.fullmatch(
+        r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text
+    )
+    if not text.strip() or not parts or not any(parts.groups()):
+        raise ConfigError(f"--time {text!r} is not a duration; write e.g. 90s, 10m or 1h30m.")
+    h, m, s = (float(g) if g else 0.0 for g in parts.groups())
+    return h * 3600 + m * 60 + s

@@ -8,7 +8,7 @@ from charrnn import checkpoint
 from charrnn.corpus import prepare
 from charrnn.errors import CheckpointError, ConfigError
 from charrnn.model import ModelConfig
-from charrnn.train import TrainConfig, lr_at, train
+from charrnn.training import TrainConfig, lr_at, train
 
 TINY = dict(seq_len=16, batch_size=4, eval_every=20, log_every=1, warmup_steps=5)
 
@@ -150,7 +150,7 @@ def test_nonfinite_loss_skips_steps_then_stops(corpus, tmp_path, monkeypatch):
     def poisoned(*args, **kwargs):
         return real(*args, **kwargs) * float("nan")
 
-    monkeypatch.setattr("charrnn.train.F.cross_entropy", poisoned)
+    monkeypatch.setattr("charrnn.training.F.cross_entropy", poisoned)
     from charrnn.errors import TrainingError
 
     with pytest.raises(TrainingError, match="non-finite"):

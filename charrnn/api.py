@@ -1,0 +1,130 @@
+"""The Python API: the library functions the CLI itself calls, for use in notebooks and scripts.
+
+import charrnn
+m = charrnn.load("runs/mytext")     # a run directory, a checkpoint, or an export
+m.sample(prime="The ", length=200, temperature=0.8, seed=1)   # -> str (CPU: numpy, no torch)
+m.loss("Some text.")                # -> Loss(nats, bpc, chars)
+m.activations("Some text.")         # -> what `inspect --out` writes: arrays [layer, time, unit]
+charrnn.train("mytext.txt", time="2m")   # -> the run directory (a Path)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from charrnn import ckptfile
+from charrnn.errors import ConfigError
+from charrnn.modelconfig import ModelConfig
+from charrnn.sample import SampleConfig
+from charrnn.trainconfig import DataOptions, TrainConfig, parse_duration
+
+
+@dataclass(frozen=True)
+class Loss:
+    nats: float  # mean loss per character, natural log
+    bpc: float  # the same in bits per character
+    chars: int  # characters scored
+
+
+class Model:
+    """A trained model, loaded lazily: the numpy weights for sampling on the CPU, the torch model
+    for scoring and activations."""
+
+    def __init__(self, path):
+        self.path = ckptfile.resolve(path)
+        _, meta = ckptfile.read_header(self.path)
+        self.config, self.vocab = ckptfile.read_config(self.path, meta)
+        self.meta = meta
+        self._numpy = self._torch = None
+
+    def __repr__(self) -> str:
+        c = self.config
+        return f"charrnn.Model({str(self.path)!r}: {c.num_layers}x{c.hidden_size} {c.model})"
+
+    def sample(
+        self,
+        prime: str = "",
+        length: int = 500,
+        temperature: float = 0.8,
+        top_k: int | None = None,
+        argmax: bool = False,
+        seed: int | None = None,
+        stop: str | None = None,
+    ) -> str:
+        """The prime followed by `length` generated characters (fewer when `stop` occurs)."""
+        from charrnn import fastsample
+        from charrnn.sample import prime_ids, text_pieces
+
+        cfg = SampleConfig(length, temperature, top_k, argmax, prime, seed, 1, stop)
+        if self._numpy is None:
+            self._numpy = fastsample.load(self.path)[0]
+        steps = fastsample.generate(self._numpy, self.vocab, prime_ids(self.vocab, prime), cfg)
+        return prime + "".join(p[0] for p in text_pieces(self.vocab, steps, cfg))
+
+    def model(self):
+        """The torch model (CharRNN), in eval mode on the CPU."""
+        if self._torch is None:
+            from charrnn.checkpoint import load_model
+
+            self._torch = load_model(self.path)[0]
+        return self._torch
+
+    def loss(self, text: str) -> Loss:
+        """The model's loss on `text`, read once from start to end with the state carried."""
+        from charrnn.corpus import encode_text
+        from charrnn.evaluate import carried_loss_sum
+        from charrnn.metrics import bpc
+
+        total, count = carried_loss_sum(self.model(), encode_text(self.vocab, text, "text"))
+        if count < 1:
+            raise ConfigError("Model.loss needs at least two characters of text.")
+        return Loss(total / count, bpc(total / count), count)
+
+    def activations(self, text: str, layers=None, units=None, quantities=None) -> dict:
+        """Per-character activations: {"text", "ids", "arrays": {quantity: (layer, time, unit)},
+        "probs": (time, vocab) next-character probabilities, "layers", "units"}."""
+        from charrnn import inspecting
+
+        s = inspecting.load(self.path, text, layers=layers, units=units, quantities=quantities,
+                            max_chars=len(text), in_memory=True)  # fmt: skip
+        arrays = s.selected()
+        return dict(text=s.text, ids=s.ids, arrays=arrays, probs=s.probs, layers=s.layers,
+                    units=s.units)  # fmt: skip
+
+
+def load(path) -> Model:
+    return Model(path)
+
+
+RUN_OPTIONS = {"out", "resume", "init_from", "extend_vocab", "overwrite", "device", "precision",
+               "threads"}  # fmt: skip
+
+
+def train(path, *, on_event=None, **options) -> Path:
+    """Trains on the text file `path` with `charrnn train`'s options as keyword arguments
+    (hidden_size=256, time="2m" or time_limit=120, max_steps=1000, out="runs/x", ...); returns
+    the run directory. Progress records go to `on_event` if given."""
+    from charrnn import launch
+
+    if "time" in options:
+        time = options.pop("time")
+        options["time_limit"] = parse_duration(time) if isinstance(time, str) else float(time)
+    groups = {cls: {f.name for f in fields(cls)} for cls in (ModelConfig, TrainConfig, DataOptions)}
+    known = set().union(*groups.values(), RUN_OPTIONS) - {"vocab_size"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(f"unknown option {unknown[0]!r}; options: {', '.join(sorted(known))}.")
+    configs = {cls: cls(**{k: v for k, v in options.items() if k in names})
+               for cls, names in groups.items()}  # fmt: skip
+    run_options = {k: Path(v) if k in ("out", "resume", "init_from") else v
+                   for k, v in options.items() if k in RUN_OPTIONS}  # fmt: skip
+    request = launch.TrainRequest(
+        file=Path(path),
+        model=configs[ModelConfig],
+        train=configs[TrainConfig],
+        data=configs[DataOptions],
+        given=frozenset(options),
+        **run_options,
+    )
+    return launch.run(request, on_event=on_event or (lambda record: None)).out_dir

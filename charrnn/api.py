@@ -98,7 +98,7 @@ def load(path) -> Model:
 
 
 RUN_OPTIONS = {"out", "resume", "init_from", "extend_vocab", "overwrite", "device", "precision",
-               "threads"}  # fmt: skip
+               "threads", "tensorboard"}  # fmt: skip
 
 
 def train(path, *, on_event=None, **options) -> Path:
@@ -117,7 +117,7 @@ def train(path, *, on_event=None, **options) -> Path:
         raise ConfigError(f"unknown option {unknown[0]!r}; options: {', '.join(sorted(known))}.")
     configs = {cls: cls(**{k: v for k, v in options.items() if k in names})
                for cls, names in groups.items()}  # fmt: skip
-    run_options = {k: Path(v) if k in ("out", "resume", "init_from") else v
+    run_options = {k: Path(v) if k in ("out", "resume", "init_from", "tensorboard") else v
                    for k, v in options.items() if k in RUN_OPTIONS}  # fmt: skip
     request = launch.TrainRequest(
         file=Path(path),

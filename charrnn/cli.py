@@ -30,7 +30,7 @@ app = typer.Typer(
     name="charrnn",
     help="Train character-level RNN language models, sample from them, and look inside them.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help texts are shown as written
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -39,6 +39,27 @@ corpus_app = typer.Typer(
     help="Get, build or generate corpora.", no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(corpus_app, name="corpus")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from charrnn import __version__
+
+        print(f"charrnn {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", is_eager=True, callback=_show_version
+        ),
+    ] = False,
+):
+    """Train character-level RNN language models, sample from them, and look inside them."""
+
 
 M, T, D, S = ModelConfig, TrainConfig, DataOptions, SampleConfig
 ModelType = Enum("ModelType", {name: name for name in CELLS}, type=str)  # --model choices
@@ -54,6 +75,11 @@ class Precision(str, Enum):
     fp32 = "fp32"
     bf16 = "bf16"
     fp16 = "fp16"
+
+
+def examples(*lines: str) -> str:
+    """An "Examples" block for a command's help, its lines kept as written (click's \\b)."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def config_option(cls, name: str, *decls: str, more: str = "", **kwargs):
@@ -119,7 +145,15 @@ def given_options(ctx: typer.Context) -> frozenset:
 
 
 # --------------------------------------------------------------------------- train
-@app.command()
+EXAMPLES_TRAIN = examples(
+    "charrnn train mytext.txt --time 10m",
+    "charrnn train mytext.txt --hidden-size 256 --num-layers 2 --epochs 5 -o runs/small",
+    "charrnn train mytext.txt --resume runs/mytext --time 20m   # 20 minutes more",
+    "charrnn train new.txt --init-from runs/mytext --extend-vocab --max-steps 2000",
+)
+
+
+@app.command(epilog=EXAMPLES_TRAIN)
 def train(
     ctx: typer.Context,
     file: Annotated[
@@ -205,6 +239,13 @@ def train(
         ),
     ] = Precision.auto,
     threads: ThreadsOpt = None,
+    tensorboard: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the curves as TensorBoard events in this directory (needs the "
+            "tensorboard package: pip install 'charrnn[tensorboard]')."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")] = False,
 ):
     """Train a model on a text file (truncated BPTT over parallel streams), saving checkpoints."""
@@ -251,6 +292,7 @@ def train(
         device=device,
         precision=precision.value,
         threads=threads,
+        tensorboard=tensorboard,
     )
     stop = _StopFlag()
     with (
@@ -316,7 +358,14 @@ class _StopFlag:
 
 
 # --------------------------------------------------------------------------- sample
-@app.command()
+EXAMPLES_SAMPLE = examples(
+    'charrnn sample runs/mytext --prime "The " --temperature 0.7 --length 1000',
+    "charrnn sample runs/mytext --num-samples 5 --stop $'\\n\\n' --seed 1",
+    "echo 'def ' | charrnn sample runs/code --prime-file -",
+)
+
+
+@app.command(epilog=EXAMPLES_SAMPLE)
 def sample(
     ckpt: CkptArg,
     length: Annotated[int, config_option(S, "length", "--length", "-n")] = S.length,
@@ -404,7 +453,15 @@ def _stream_samples(vocab, steps, cfg) -> None:
 
 
 # --------------------------------------------------------------------------- inspect
-@app.command()
+EXAMPLES_INSPECT = examples(
+    "charrnn inspect runs/mytext mytext.txt --html look.html",
+    "charrnn inspect runs/mytext mytext.txt --find quotes --find line_pos",
+    "charrnn inspect runs/mytext --text 'f(a, (b))' --out acts.npz",
+    "charrnn inspect runs/rnn text.txt --grad-flow --compare runs/lstm",
+)
+
+
+@app.command(epilog=EXAMPLES_INSPECT)
 def inspect(
     ckpt: CkptArg,
     file: Annotated[
@@ -555,7 +612,13 @@ def _page_note(page: dict) -> str:
 
 
 # --------------------------------------------------------------------------- eval
-@app.command(name="eval")
+EXAMPLES_EVAL = examples(
+    "charrnn eval runs/mytext heldout.txt",
+    "charrnn eval runs/mytext heldout.txt --json --html surprise.html",
+)
+
+
+@app.command(name="eval", epilog=EXAMPLES_EVAL)
 def eval_(
     ckpt: CkptArg,
     file: Annotated[Path, typer.Argument(help="Text file to score.", show_default=False)],
@@ -611,7 +674,13 @@ def eval_(
 
 
 # --------------------------------------------------------------------------- info
-@app.command()
+EXAMPLES_INFO = examples(
+    "charrnn info runs/mytext",
+    "charrnn info runs/mytext/latest.ckpt --json",
+)
+
+
+@app.command(epilog=EXAMPLES_INFO)
 def info(ckpt: CkptArg, as_json: JsonOpt = False):
     """What a checkpoint holds: model, training config, vocabulary, progress."""
     from charrnn import tables, terminal
@@ -625,7 +694,13 @@ def info(ckpt: CkptArg, as_json: JsonOpt = False):
 
 
 # --------------------------------------------------------------------------- report
-@app.command()
+EXAMPLES_REPORT = examples(
+    "charrnn report runs/mytext",
+    "charrnn report runs/mytext -o report.html",
+)
+
+
+@app.command(epilog=EXAMPLES_REPORT)
 def report(
     run_dir: Annotated[
         Path, typer.Argument(help="A training run's directory.", show_default=False)
@@ -644,7 +719,12 @@ def report(
 
 
 # --------------------------------------------------------------------------- export
-@app.command()
+EXAMPLES_EXPORT = examples(
+    "charrnn export runs/mytext shared/mytext-lstm",
+)
+
+
+@app.command(epilog=EXAMPLES_EXPORT)
 def export(
     ckpt: CkptArg,
     out_dir: Annotated[
@@ -661,7 +741,13 @@ def export(
 
 
 # --------------------------------------------------------------------------- bench
-@app.command()
+EXAMPLES_BENCH = examples(
+    "charrnn bench",
+    "charrnn bench --config 1x512 --batch-size 8 --seq-len 64 --seconds 20",
+)
+
+
+@app.command(epilog=EXAMPLES_BENCH)
 def bench(
     config: Annotated[
         list[str] | None,
@@ -703,7 +789,13 @@ def bench(
 
 
 # --------------------------------------------------------------------------- prepare
-@app.command()
+EXAMPLES_PREPARE = examples(
+    "charrnn prepare big.txt",
+    "charrnn prepare big.txt --unit byte --cache-dir /data/cache",
+)
+
+
+@app.command(epilog=EXAMPLES_PREPARE)
 def prepare(
     file: Annotated[Path, typer.Argument(help="Text file to encode.", show_default=False)],
     unit: UnitOpt = Unit.char,
@@ -741,7 +833,12 @@ def _corpora():
     return corpora
 
 
-@corpus_app.command("list")
+EXAMPLES_CORPUS_LIST = examples(
+    "charrnn corpus list",
+)
+
+
+@corpus_app.command("list", epilog=EXAMPLES_CORPUS_LIST)
 def corpus_list():
     """Corpora charrnn can download or build."""
     from charrnn import tables, terminal
@@ -751,14 +848,20 @@ def corpus_list():
     terminal.out.print(tables.corpora(corpora.recipes(), corpora.BUILDERS))
 
 
-@corpus_app.command("get")
+EXAMPLES_CORPUS_GET = examples(
+    "charrnn corpus get tinyshakespeare",
+    "charrnn corpus get warpeace -o data",
+)
+
+
+@corpus_app.command("get", epilog=EXAMPLES_CORPUS_GET)
 def corpus_get(
     name: Annotated[
         str, typer.Argument(help="Corpus name (see `charrnn corpus list`).", show_default=False)
     ],
-    dir: Annotated[Path, typer.Option("--dir", help="Directory to save NAME.txt in.")] = Path(
-        "data"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", "--dir", help="Directory to save NAME.txt in.")
+    ] = Path("data"),
     url: Annotated[str | None, typer.Option(help="Download from this mirror instead.")] = None,
 ):
     """Download a classic corpus and check its sha256."""
@@ -770,7 +873,7 @@ def corpus_get(
     with terminal.byte_progress() as progress:
         path = corpora.get(
             rec,
-            dir,
+            out,
             url=url,
             progress=(lambda done, total: progress(f"get {name}", done, total))
             if progress
@@ -780,7 +883,12 @@ def corpus_get(
     terminal.result(terminal.safe(path))
 
 
-@corpus_app.command("build")
+EXAMPLES_CORPUS_BUILD = examples(
+    "charrnn corpus build pystdlib --out data/pystdlib.txt",
+)
+
+
+@corpus_app.command("build", epilog=EXAMPLES_CORPUS_BUILD)
 def corpus_build(
     name: Annotated[str, typer.Argument(help="pystdlib", show_default=False)] = "pystdlib",
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")] = Path(
@@ -796,7 +904,12 @@ def corpus_build(
     terminal.result(terminal.safe(corpora.build(name, out, max_bytes)))
 
 
-@corpus_app.command("synth")
+EXAMPLES_CORPUS_SYNTH = examples(
+    "charrnn corpus synth quotes --hard-wrap --width 24 --out data/quotes.txt",
+)
+
+
+@corpus_app.command("synth", epilog=EXAMPLES_CORPUS_SYNTH)
 def corpus_synth(
     kind: Annotated[
         str, typer.Argument(help="quotes, lines or code.", show_default=False)

@@ -43,12 +43,17 @@ class TrainRequest:
     device: str = "auto"
     precision: str = "auto"
     threads: int | None = None
+    tensorboard: Path | None = None  # also write the curves here as TensorBoard events
 
     def __post_init__(self):
         if self.resume is not None and self.init_from is not None:
             raise ConfigError("give --resume (go on with a run) or --init-from, not both.")
         if self.extend_vocab and self.init_from is None:
             raise ConfigError("--extend-vocab goes with --init-from.")
+        if self.tensorboard is not None:
+            from charrnn.tensorboard_log import check_available
+
+            check_available()
 
 
 def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: False, progress=None):
@@ -80,6 +85,20 @@ def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: Fals
 
 
 def _run(request, rt, resumed, origin, out, on_event, should_stop, progress):
+    board = None
+    if request.tensorboard is not None and rt.is_main:
+        from charrnn.tensorboard_log import TensorBoardLog
+
+        board = TensorBoardLog(request.tensorboard)
+        on_event = _tee(on_event, board)
+    try:
+        return _train(request, rt, resumed, origin, out, on_event, should_stop, progress)
+    finally:
+        if board is not None:
+            board.close()
+
+
+def _train(request, rt, resumed, origin, out, on_event, should_stop, progress):
     from charrnn.training import train
 
     report = on_event if rt.is_main else (lambda r: None)
@@ -230,3 +249,11 @@ def check_out_dir(out: Path, overwrite: bool) -> None:
     if overwrite:
         for name in (ckptfile.LATEST, ckptfile.BEST, "metrics.jsonl"):
             (out / name).unlink(missing_ok=True)
+
+
+def _tee(*callbacks):
+    def both(record: dict) -> None:
+        for callback in callbacks:
+            callback(record)
+
+    return both

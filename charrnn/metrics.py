@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 from charrnn.errors import CheckpointError
@@ -62,6 +63,7 @@ class MetricsFile:
         remove_stale_temps(path.parent)
 
     def write(self, record: dict) -> None:
+        """Appends the record with the time it was written (Unix seconds)."""
         if self.enabled:
             with open(self.path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(record) + "\n")
+                f.write(json.dumps({**record, "time": round(time.time(), 3)}) + "\n")

@@ -294,3 +294,52 @@ def test_a_closed_pipe_is_success(run_dir):
     script = f"set -o pipefail; {cmd} | head -c 50"
     proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
     assert proc.returncode == 0 and len(proc.stdout) == 50 and not proc.stderr, proc.stderr
+
+
+def test_version_examples_and_completion(cli):
+    from charrnn import __version__
+
+    code, out, _ = cli("--version")
+    assert code == 0 and out.strip() == f"charrnn {__version__}"
+    for command in ("train", "sample", "inspect", "eval", "info", "report", "export", "bench",
+                    "prepare"):  # fmt: skip
+        code, out, _ = cli(command, "--help")
+        assert code == 0 and "Examples:" in out and f"charrnn {command} " in out, command
+    code, out, _ = cli("--help")
+    assert "--install-completion" in out and "--show-completion" in out
+
+
+def test_metrics_carry_a_timestamp_and_tensorboard_gets_the_curves(cli, text_file, tmp_path):
+    import time
+
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    started = time.time()
+    run, board = tmp_path / "run", tmp_path / "tb"
+    code, _, err = cli("train", text_file, "-o", run, "--max-steps", "20", "--tensorboard",
+                       board, *TINY_TRAIN)  # fmt: skip
+    assert code == 0, err
+    records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert all(started - 1 <= r["time"] <= time.time() for r in records)
+    events = EventAccumulator(str(board))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train/loss", "train/lr", "val/bpc", "test/bpc"} <= tags
+    losses = [e.value for e in events.Scalars("train/loss")]
+    trained = [r["loss"] for r in records if r["kind"] == "train"]
+    assert losses == pytest.approx(trained, rel=1e-6)
+
+
+def test_tensorboard_missing_is_one_line_before_any_work(cli, text_file, tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        return None if name == "tensorboard" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    code, _, err = cli("train", text_file, "-o", tmp_path / "r", "--tensorboard", tmp_path / "t")
+    assert code == 2 and "pip install 'charrnn[tensorboard]'" in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()

@@ -108,7 +108,7 @@ def test_cli_get_with_mirror(cli, server, tmp_path):
     www, base = server
     (www / "input.txt").write_bytes(b"not shakespeare")
     code, _, err = cli(
-        "corpus", "get", "tinyshakespeare", "--dir", tmp_path, "--url", f"{base}/input.txt"
+        "corpus", "get", "tinyshakespeare", "--out", tmp_path, "--url", f"{base}/input.txt"
     )
     assert code == 1 and "checksum mismatch" in err
 

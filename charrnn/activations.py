@@ -63,8 +63,11 @@ def run_layer(cell: CellSpec, weights, x: torch.Tensor, state: tuple):
 
 
 @torch.inference_mode()
-def iter_chunks(model: CharRNN, ids: np.ndarray, chunk_len: int = 4096) -> Iterator[Chunk]:
-    """Activations of `ids` (1-D), chunk by chunk, with the recurrent state carried."""
+def iter_chunks(
+    model: CharRNN, ids: np.ndarray, chunk_len: int = 4096, progress=None
+) -> Iterator[Chunk]:
+    """Activations of `ids` (1-D), chunk by chunk, with the recurrent state carried;
+    `progress(done, total)` after each chunk."""
     model = model.cpu().eval()
     cfg = model.config
     zeros = tuple(torch.zeros(cfg.hidden_size) for _ in cfg.state_names)
@@ -78,13 +81,17 @@ def iter_chunks(model: CharRNN, ids: np.ndarray, chunk_len: int = 4096) -> Itera
             x = out["h"]  # dropout is off at inference
         probs = torch.softmax(model.head(x), dim=-1)
         arrays = {q: torch.stack([o[q] for o in per_layer]).numpy() for q in per_layer[0]}
+        if progress:
+            progress(min(start + chunk_len, len(ids)), len(ids))
         yield Chunk(start, arrays, probs.numpy())
 
 
-def collect(model: CharRNN, ids: np.ndarray, layers=None, units=None, chunk_len: int = 4096):
+def collect(
+    model: CharRNN, ids: np.ndarray, layers=None, units=None, chunk_len: int = 4096, progress=None
+):
     """All activations of `ids` in memory: ({q: (layers, T, H)}, probs (T, V))."""
     parts, probs = [], []
-    for chunk in iter_chunks(model, ids, chunk_len):
+    for chunk in iter_chunks(model, ids, chunk_len, progress):
         parts.append(select(chunk.arrays, layers, units))
         probs.append(chunk.probs)
     if not parts:

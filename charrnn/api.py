@@ -73,13 +73,10 @@ class Model:
     def loss(self, text: str) -> Loss:
         """The model's loss on `text`, read once from start to end with the state carried."""
         from charrnn.corpus import encode_text
-        from charrnn.evaluate import carried_loss_sum
-        from charrnn.metrics import bpc
+        from charrnn.evaluate import score
 
-        total, count = carried_loss_sum(self.model(), encode_text(self.vocab, text, "text"))
-        if count < 1:
-            raise ConfigError("Model.loss needs at least two characters of text.")
-        return Loss(total / count, bpc(total / count), count)
+        s = score(self.model(), encode_text(self.vocab, text, "text"))
+        return Loss(s.loss, s.bpc, s.chars)
 
     def activations(self, text: str, layers=None, units=None, quantities=None) -> dict:
         """Per-character activations: {"text", "ids", "arrays": {quantity: (layer, time, unit)},

@@ -558,44 +558,56 @@ def inspect(
 
 
 def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windows, compare):
-    """Load once, run the actions asked for, render each result."""
-    from charrnn import inspecting, tables, terminal
+    """Load once and run the actions asked for (a progress bar on long texts), then render."""
+    from charrnn import inspecting as lib
+    from charrnn import tables, terminal
 
-    subject = inspecting.load(ckpt, source, **selection, in_memory=request.in_memory)
-    if request.out:
-        d = inspecting.dump(subject, request.out)
-        terminal.note(f"activations: {d['path']} ({d['chars']} characters, "
-                      f"{', '.join(d['quantities'])})")  # fmt: skip
-    names = inspecting.feature_names(request.find or (["all"] if request.html else []))
-    ranking = inspecting.rank(subject, names, top) if names else {}
+    with terminal.progress(not request.as_json) as progress:
+        subject = lib.load(
+            ckpt, source, **selection, in_memory=request.in_memory, progress=progress
+        )
+        dumped = lib.dump(subject, request.out) if request.out else None
+        names = lib.feature_names(request.find or (["all"] if request.html else []))
+        ranking = lib.rank(subject, names, top) if names else {}
+        shown = lib.excerpts(subject, ranking) if request.find and not request.as_json else {}
+        sat = lib.saturation(subject) if request.saturation or request.html else {}
+        found = lib.match(subject, request.match, threshold) if request.match else None
+        flows = lib.grad_flow(subject, horizon, windows, compare) if request.grad_flow else {}
+        page = lib.page(subject, request.html, ranking, sat, flows) if request.html else None
+    if dumped:
+        terminal.note(f"activations: {dumped['path']} ({dumped['chars']} characters, "
+                      f"{', '.join(dumped['quantities'])})")  # fmt: skip
     if request.find:
-        _show_ranking(subject, ranking, request.as_json)
-    sat = inspecting.saturation(subject) if request.saturation or request.html else {}
+        _show_ranking(ranking, shown, request.as_json)
     if request.saturation:
         terminal.out.print(tables.saturation(sat, subject.layers))
-    if request.match:
-        found = inspecting.match(subject, request.match, threshold)
+    if found:
         terminal.out.print(tables.span_match(found, subject.text))
-    flows = inspecting.grad_flow(subject, horizon, windows, compare) if request.grad_flow else {}
-    if flows and request.as_json:
-        docs = {name: f.to_dict() for name, f in flows.items()}
-        terminal.result(json.dumps(next(iter(docs.values())) if len(docs) == 1 else docs))
-    elif flows:
-        terminal.out.print(tables.grad_flow(flows))
-    if request.html:
-        page = inspecting.page(subject, request.html, ranking, sat, flows)
+    if flows:
+        _show_flows(flows, request.as_json)
+    if page:
         terminal.note(_page_note(page))
 
 
-def _show_ranking(subject, ranking: dict, as_json: bool) -> None:
-    from charrnn import html, inspecting, tables, terminal
+def _show_ranking(ranking: dict, shown: dict, as_json: bool) -> None:
+    from charrnn import html, tables, terminal
 
     if as_json:
         terminal.result(json.dumps([s.to_dict() for f in ranking for s in ranking[f]], indent=1))
         return
-    for feature, shown in inspecting.excerpts(subject, ranking).items():
-        colored = {k: tables.colored_excerpt(*v, html.diverging_rgb) for k, v in shown.items()}
+    for feature, excerpts in shown.items():
+        colored = {k: tables.colored_excerpt(*v, html.diverging_rgb) for k, v in excerpts.items()}
         terminal.out.print(tables.ranking(feature, ranking[feature], colored))
+
+
+def _show_flows(flows: dict, as_json: bool) -> None:
+    from charrnn import tables, terminal
+
+    if as_json:
+        docs = {name: f.to_dict() for name, f in flows.items()}
+        terminal.result(json.dumps(next(iter(docs.values())) if len(docs) == 1 else docs))
+    else:
+        terminal.out.print(tables.grad_flow(flows))
 
 
 def _page_note(page: dict) -> str:
@@ -615,6 +627,7 @@ def _page_note(page: dict) -> str:
 EXAMPLES_EVAL = examples(
     "charrnn eval runs/mytext heldout.txt",
     "charrnn eval runs/mytext heldout.txt --json --html surprise.html",
+    "charrnn eval runs/mytext last10pct.txt --fresh-windows   # nanoGPT's protocol",
 )
 
 
@@ -622,10 +635,16 @@ EXAMPLES_EVAL = examples(
 def eval_(
     ckpt: CkptArg,
     file: Annotated[Path, typer.Argument(help="Text file to score.", show_default=False)],
-    seq_len: Annotated[
-        int, typer.Option(min=1, help="Characters per window when scoring text.")
-    ] = 128,
-    batch_size: Annotated[int, typer.Option(min=1, help="Parallel streams when scoring.")] = 16,
+    fresh_windows: Annotated[
+        bool,
+        typer.Option(
+            help="nanoGPT's protocol: separate --window-length windows, each from a zero state, "
+            "instead of reading the text once with the state carried."
+        ),
+    ] = False,
+    window_length: Annotated[
+        int, typer.Option(min=1, help="--fresh-windows: characters per window (nanoGPT: 256).")
+    ] = 256,
     device: DeviceOpt = "auto",
     as_json: JsonOpt = False,
     html: Annotated[
@@ -638,38 +657,32 @@ def eval_(
     max_chars: Annotated[
         int, typer.Option(min=1, help="Characters shown in the --html page.")
     ] = 20000,
-    fresh_windows: Annotated[
-        bool,
-        typer.Option(
-            help="Score separate --seq-len windows, each from a zero state (how "
-            "block-based models like nanoGPT are scored), instead of carrying "
-            "the state through the text."
-        ),
-    ] = False,
 ):
-    """Loss (nats per character) and bits per character of a checkpoint on a text file."""
+    """The model's loss on a text file, in nats and bits per character: every character after
+    the first, read once with the state carried (or, by name, nanoGPT's windows)."""
     from charrnn import terminal
     from charrnn.evaluate import score_file
 
     if html is not None:
-        from charrnn.inspecting import surprise_page
+        from charrnn.inspecting import check_page_name, surprise_page
 
-        page = surprise_page(ckpt, file, html, max_chars)
-        terminal.note(f"page: {page['html']} ({page['chars']} characters, {page['bpc']:.3f} bpc)")
-    result = score_file(
-        ckpt,
-        file,
-        seq_len=seq_len,
-        batch_size=batch_size,
-        device=device,
-        fresh_windows=fresh_windows,
-    )
+        check_page_name(html)
+    window = window_length if fresh_windows else None
+    with terminal.progress(not as_json) as progress:
+        report = (lambda done, total: progress("scoring", done, total)) if progress else None
+        score = score_file(ckpt, file, window=window, device=device, progress=report)
+        if html is not None:
+            page = surprise_page(ckpt, file, html, max_chars, score, progress)
+    if html is not None:
+        terminal.note(f"page: {page['path']} ({page['chars']:,} characters shown)")
     if as_json:
-        terminal.result(json.dumps(result))
+        terminal.result(json.dumps({**score.to_dict(), "file": str(file)}))
     else:
         terminal.result(
-            f"{result['chars']} characters: loss {result['loss']:.4f} nats/char, "
-            f"{result['bpc']:.4f} bits/char"
+            terminal.safe(
+                f"{file}: {score.bpc:.4f} bits/char ({score.loss:.4f} nats/char) over "
+                f"{score.chars:,} characters, {score.how}"
+            )
         )
 
 
@@ -715,7 +728,9 @@ def report(
     from charrnn import report as report_module
     from charrnn import terminal
 
-    terminal.result(terminal.safe(report_module.build(run_dir, out, seed=seed)))
+    with terminal.progress() as progress:
+        page = report_module.build(run_dir, out, seed=seed, progress=progress)
+    terminal.result(terminal.safe(page))
 
 
 # --------------------------------------------------------------------------- export

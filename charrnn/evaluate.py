@@ -1,17 +1,24 @@
 """Loss of a model on a sequence of ids, in nats and bits per character.
 
-The ids are cut into B contiguous streams walked in windows of T steps with the state carried
-(the same layout as training, `data.Layout`), so each character is scored with the context of
-everything before it in its stream.
+- `score` (what `charrnn eval` and `Model.loss` report): the text read once from its first
+  character to its last with the state carried, every character after the first scored; or,
+  by name, nanoGPT's protocol (separate windows, each from a zero state).
+- `loss_sum` (validation during training, fast): the ids cut into B contiguous streams walked in
+  windows of T steps with the state carried (the training layout, `data.Layout`), each stream
+  starting from a zero state.
+- `char_losses`: the loss on each character and the distribution before it, for the pages.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from charrnn.data import Layout, window
+from charrnn.errors import DataError
 from charrnn.metrics import LN2
 
 
@@ -73,9 +80,10 @@ def carried_loss_sum(model, ids: np.ndarray, chunk_len: int = 4096, progress=Non
 
 
 @torch.inference_mode()
-def char_losses(model, ids: np.ndarray, window_len: int = 1024):
+def char_losses(model, ids: np.ndarray, window_len: int = 1024, progress=None):
     """(bits (T,), probs (T, V)): the loss on each character in bits (0 for the first, which
-    has no context) and the next-character distribution after each one; batch 1, state carried."""
+    has no context) and the next-character distribution after each one; batch 1, state carried
+    (as `score`)."""
     model.eval()
     device = next(model.parameters()).device
     x_all = torch.as_tensor(np.asarray(ids, dtype=np.int64), device=device)
@@ -89,20 +97,24 @@ def char_losses(model, ids: np.ndarray, window_len: int = 1024):
         bits[start + 1 : start + 1 + len(nxt)] = (
             -logp[: len(nxt)].gather(1, nxt[:, None])[:, 0].double().cpu() / LN2
         )
+        if progress:
+            progress(min(start + window_len, len(ids)), len(ids))
     return bits.numpy(), torch.cat(probs).numpy()
 
 
 @torch.inference_mode()
 def fresh_window_loss_sum(
-    model, ids: np.ndarray, window_len: int = 64, batch_size: int = 256, device="cpu"
+    model, ids: np.ndarray, window_len: int = 256, batch_size: int = 64, progress=None
 ) -> tuple[float, int]:
     """Loss over consecutive non-overlapping windows of `window_len` characters, each scored
-    from a zero state with every position counted: the metric of block-based models such as
-    nanoGPT (its `estimate_loss` draws such windows at random), for comparing with them."""
+    from a zero state with every position counted: nanoGPT's validation metric (its
+    `estimate_loss` averages such windows drawn at random; every offset in a window weighs the
+    same either way, so the two agree in expectation), for comparing with block-based models."""
     n = (len(ids) - 1) // window_len
     if n < 1:
         return 0.0, 0
     model.eval()
+    device = next(model.parameters()).device
     starts = np.arange(n, dtype=np.int64) * window_len
     total, count = 0.0, 0
     for b in range(0, n, batch_size):
@@ -112,32 +124,57 @@ def fresh_window_loss_sum(
         loss = F.cross_entropy(logits.float().flatten(0, 1), xy[:, 1:].flatten(), reduction="sum")
         total += float(loss)
         count += xy[:, 1:].numel()
+        if progress:
+            progress(count, n * window_len)
     return total, count
 
 
-def score_file(
-    ckpt, file, *, seq_len: int, batch_size: int, device: str, fresh_windows: bool = False
-) -> dict:
-    """`charrnn eval`: the loss of a checkpoint on a text file, in nats and bits per character."""
+@dataclass(frozen=True)
+class Score:
+    """A model's loss on a text, and how it was scored."""
+
+    loss: float  # nats per character
+    chars: int  # characters scored
+    protocol: str  # "carried" or "windows"
+    window: int | None = None
+
+    @property
+    def bpc(self) -> float:
+        return self.loss / LN2
+
+    @property
+    def how(self) -> str:
+        if self.protocol == "windows":
+            return f"separate {self.window}-character windows, each from a zero state"
+        return "read once from the first character to the last, the state carried"
+
+    def to_dict(self) -> dict:
+        return {"loss": self.loss, "bpc": self.bpc, "chars": self.chars,
+                "protocol": self.protocol, "window": self.window, "how": self.how}  # fmt: skip
+
+
+def score(model, ids: np.ndarray, window: int | None = None, progress=None) -> Score:
+    """The model's loss on `ids`: by default every character after the first, the state carried
+    through the whole text; with `window`, nanoGPT's protocol (fresh_window_loss_sum)."""
+    if window is None:
+        total, count = carried_loss_sum(model, ids, progress=progress)
+    else:
+        total, count = fresh_window_loss_sum(model, ids, window, progress=progress)
+    if count < 1:
+        need = (window or 1) + 1
+        raise DataError(f"too short to score: {len(ids)} characters (need at least {need}).")
+    return Score(total / count, count, "windows" if window else "carried", window)
+
+
+def score_file(ckpt, file, *, window: int | None = None, device: str = "auto", progress=None):
+    """`charrnn eval`: a checkpoint's Score on a text file (see `score`)."""
     from charrnn.checkpoint import load_model
     from charrnn.corpus import encode_file
-    from charrnn.errors import DataError
     from charrnn.runtime import pick_device
 
     model, vocab, _ = load_model(ckpt, pick_device(device))
     ids = encode_file(file, vocab)
-    if len(ids) < 2 or (fresh_windows and len(ids) <= seq_len):
-        raise DataError(f"{file}: too short to score (need more than {seq_len} characters).")
-    device_of = next(model.parameters()).device
-    if fresh_windows:
-        total, count = fresh_window_loss_sum(model, ids, seq_len, device=device_of)
-    else:
-        total, count = loss_sum(
-            model, ids, seq_len=seq_len, batch_size=batch_size, device=device_of
-        )
-    return {
-        "loss": total / count,
-        "bpc": total / count / LN2,
-        "chars": count,
-        "mode": f"fresh {seq_len}-char windows" if fresh_windows else "carried state",
-    }
+    try:
+        return score(model, ids, window, progress)
+    except DataError as e:
+        raise DataError(f"{file}: {e}") from None

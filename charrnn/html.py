@@ -143,8 +143,9 @@ def activation_page(
         '<input id="unit" type="number" min="0" value="0">'
         '<button id="next" title="next unit (→)">▶</button></label>'
         '<span id="selection"></span>'
-        '<span id="legend">-1 <span class="bar" style="background:linear-gradient(90deg,'
-        'rgb(255,80,55),#fff,rgb(55,80,255))"></span> +1 (gates: 0 … 1)</span></div>'
+        '<span id="legend"><span id="legend-lo">-1</span> <span class="bar" '
+        'style="background:linear-gradient(90deg,rgb(255,80,55),#fff,rgb(55,80,255))"></span> '
+        '<span id="legend-hi">+1</span> <span id="legend-note"></span></span></div>'
     )
     body = (
         f"<h1>{esc(title)}</h1><div class='sub'>{esc(subtitle)}</div>{controls}"
@@ -190,7 +191,7 @@ def saturation_svg(stats: dict, cell: CellSpec, size: int = 220) -> str:
     layers = next(iter(stats.values()))[0].shape[0]
     plots = []
     for layer in range(layers):
-        m, s = 28, size - 40
+        m, s = 36, size - 48  # margin for the tick labels; plot side
         dots = []
         for gate, (left, right) in stats.items():
             for x, y in zip(left[layer], right[layer], strict=True):
@@ -199,18 +200,24 @@ def saturation_svg(stats: dict, cell: CellSpec, size: int = 220) -> str:
                     f"fill='{cell.quantity(gate).color}' fill-opacity='0.55'/>"
                 )
         legend = "".join(
-            f"<text x='{m + 8 + 28 * k}' y='{size - 2}' font-size='10' "
+            f"<text class='legend' x='{m + 8 + 28 * k}' y='{s + 52}' font-size='10' "
             f"fill='{cell.quantity(g).color}'>{esc(g)}</text>"
             for k, g in enumerate(stats)
         )
+        tick_labels = "".join(
+            f"<text class='xtick' x='{m + v * s:.1f}' y='{s + 22}' font-size='9' "
+            f"text-anchor='middle'>{v:g}</text><text class='ytick' x='{m - 4}' "
+            f"y='{10 + (1 - v) * s + 3:.1f}' font-size='9' text-anchor='end'>{v:g}</text>"
+            for v in (0, 0.5, 1)
+        )
         plots.append(
-            f"<svg width='{size}' height='{size + 10}' "
+            f"<svg width='{size}' height='{s + 58}' "
             f"class='saturation'><rect x='{m}' y='10' width='{s}' height='{s}' fill='none' "
             f"stroke='#999'/><line x1='{m}' y1='{10 + s}' x2='{m + s}' y2='10' stroke='#ddd'/>"
-            f"{''.join(dots)}<text x='{m}' y='{size - 14}' font-size='10'>left-saturated →"
-            f"</text><text x='10' y='{10 + s}' font-size='10' transform='rotate(-90 10 "
-            f"{10 + s})'>right-saturated →</text><text x='{m + s - 40}' y='22' font-size='11'>"
-            f"layer {layer}</text>{legend}</svg>"
+            f"{''.join(dots)}{tick_labels}<text x='{m}' y='{s + 38}' font-size='10'>"
+            f"fraction of characters &lt; 0.1 →</text><text x='10' y='{10 + s}' font-size='10' "
+            f"transform='rotate(-90 10 {10 + s})'>fraction &gt; 0.9 →</text>"
+            f"<text x='{m + s - 40}' y='22' font-size='11'>layer {layer}</text>{legend}</svg>"
         )
     return "<div>" + "".join(plots) + "</div>"
 
@@ -253,9 +260,9 @@ def grad_flow_section(flows: dict) -> str:
                 series[f"{name}: {q}, layer {layer}"] = list(enumerate(values[layer].tolist()))
     chart = svg.line_chart(
         series,
-        title="||dL_T / d state_(T-k)||",
+        title="||dL_T / d state_(T-k)||: how far back the loss reaches",
         x_label="k (steps back)",
-        y_label="gradient norm",
+        y_label="mean gradient norm (log scale)",
         log_y=True,
         width=640,
         height=300,

@@ -66,17 +66,19 @@ class Subject:
     quantities: tuple[str, ...]  # selected (all of the cell's by default)
     arrays: dict = field(default_factory=dict)  # {q: (layers, T, units)} when in memory
     probs: np.ndarray | None = None
+    progress: object = None  # (phase, done, total) callback, or None
 
     @property
     def cell(self):
         return self.model.config.cell
 
-    def chunks(self):
+    def chunks(self, phase: str = "reading the text"):
         """A chunk source over the selected layers and units: the arrays in memory, or the
-        model re-run chunk by chunk (bounded memory)."""
+        model re-run chunk by chunk (bounded memory), each pass reported as `phase`."""
         if self.arrays:
             return unitsearch.in_memory(self.arrays, self.probs)
-        return unitsearch.streamed(self.model, self.ids, self.layers, self.units)
+        report = (lambda done, total: self.progress(phase, done, total)) if self.progress else None
+        return unitsearch.streamed(self.model, self.ids, self.layers, self.units, progress=report)
 
     def selected(self) -> dict:
         return {q: a for q, a in self.arrays.items() if q in self.quantities}
@@ -91,7 +93,10 @@ def load(
     quantities=None,
     max_chars: int = 20000,
     in_memory: bool = False,
+    progress=None,
 ) -> Subject:
+    """The model and text, checked; with `in_memory`, every activation computed once.
+    `progress(phase, done, total)` hears about every pass over the text."""
     model, vocab, info = checkpoint.load_model(ckpt)
     cfg = model.config
     layer_ids = _check_indices(layers, cfg.num_layers, "--layer")
@@ -103,10 +108,13 @@ def load(
     text, label = read_text(source, max_chars)
     subject = Subject(
         model, vocab, info, text, label, encode_text(vocab, text, label),
-        layer_ids, unit_ids, tuple(quantities or known),
+        layer_ids, unit_ids, tuple(quantities or known), progress=progress,
     )  # fmt: skip
     if in_memory:
-        subject.arrays, subject.probs = activations.collect(model, subject.ids, layer_ids, unit_ids)
+        report = (lambda d, t: progress("activations", d, t)) if progress else None
+        subject.arrays, subject.probs = activations.collect(
+            model, subject.ids, layer_ids, unit_ids, progress=report
+        )
     return subject
 
 
@@ -147,7 +155,7 @@ def dump(subject: Subject, path: Path) -> dict:
 def rank(subject: Subject, names: list[str], top: int) -> dict:
     """{feature: [UnitScore]} best first, in the model's own layer and unit numbers."""
     ranking = unitsearch.rank_units(
-        subject.chunks(), subject.text, names, top=top, quantities=subject.quantities
+        subject.chunks("ranking units"), subject.text, names, top=top, quantities=subject.quantities
     )
     for scores in ranking.values():
         for s in scores:  # indices into the selection -> the model's numbers
@@ -163,7 +171,7 @@ def excerpts(subject: Subject, ranking: dict, width: int = 32) -> dict:
         for scores in ranking.values()
         for s in scores
     }
-    series = unitsearch.collect_units(subject.chunks(), wanted)
+    series = unitsearch.collect_units(subject.chunks("excerpts"), wanted)
     result = {}
     for feature, scores in ranking.items():
         on = unitsearch.binarise(features.compute(feature, subject.text))
@@ -211,7 +219,7 @@ def parse_span(text: str, length: int) -> tuple[int, int]:
 
 
 def saturation(subject: Subject) -> dict:
-    return unitsearch.saturation(subject.chunks(), subject.cell)
+    return unitsearch.saturation(subject.chunks("gate saturation"), subject.cell)
 
 
 def grad_flow(subject: Subject, horizon: int, windows: int, compare=None) -> dict:
@@ -286,23 +294,32 @@ def write_page(path: Path, page_html: str) -> None:
 
 
 # --------------------------------------------------------------------------- eval --html
-def surprise_page(ckpt, file: Path, html_path: Path, max_chars: int) -> dict:
+def check_page_name(path: Path) -> None:
+    if path.suffix not in (".html", ".htm"):
+        raise ConfigError(f"{path}: the name must end in .html.")
+
+
+def surprise_page(ckpt, file: Path, html_path: Path, max_chars: int, score, progress=None) -> dict:
+    """`eval --html`: the first `max_chars` characters colored by the loss on each; the heading
+    gives the file's `score` (the figure `charrnn eval` prints)."""
     from charrnn.evaluate import char_losses
 
-    if html_path.suffix not in (".html", ".htm"):
-        raise ConfigError(f"{html_path}: the name must end in .html.")
+    check_page_name(html_path)
     model, vocab, info = checkpoint.load_model(ckpt)
     text, label = read_text(file, max_chars)
     ids = encode_text(vocab, text, label)
-    bits, probs = char_losses(model, ids)
+    report = (lambda done, total: progress("page", done, total)) if progress else None
+    bits, probs = char_losses(model, ids, progress=report)
+    shown = f"the first {len(text):,} characters" if len(text) == max_chars else "every character"
     body = html.surprise_page(
         title=f"charrnn eval: {label}",
         text=text,
         vocab=vocab,
         bits=bits,
         probs=probs,
-        subtitle=f"{Path(str(info.path)).name} · {len(text)} characters · mean "
-        f"{bits[1:].mean():.3f} bits/char (colour: loss on each character)",
+        subtitle=f"{Path(str(info.path)).name} · loss on the file: {score.bpc:.4f} bits/char "
+        f"({score.loss:.4f} nats/char) over {score.chars:,} characters, {score.how} · colored: "
+        f"{shown}, by the loss on each",
     )
     write_page(html_path, body)
-    return {"html": str(html_path), "chars": len(text), "bpc": float(bits[1:].mean())}
+    return {"path": str(html_path), "chars": len(text)}

@@ -1,6 +1,8 @@
-"""`charrnn report RUN_DIR`: one HTML page about a run — loss curves (from metrics.jsonl), the
-configuration, samples at three temperatures, and the units that follow the built-in text
-features on a stretch of validation text kept in the checkpoint.
+"""`charrnn report RUN_DIR`: one HTML page about a run. The first screen tells the story (best
+validation and test bits per character, the model, training time and throughput, a sample);
+below it the curves (from metrics.jsonl: loss in bits per character, learning rate, gradient
+norm, clipping), samples at three temperatures, the units that follow the built-in text
+features on a stretch of validation text kept in the checkpoint, and the configuration.
 """
 
 from __future__ import annotations
@@ -12,37 +14,79 @@ import numpy as np
 from charrnn import checkpoint, features, html, svg, unitsearch
 from charrnn.errors import CheckpointError, OutputError
 from charrnn.fileio import atomic_write_bytes
-from charrnn.metrics import LN2, read_metrics
+from charrnn.metrics import bpc, read_metrics
 from charrnn.sample import SampleConfig, generate
 
 TEMPERATURES = (0.5, 0.8, 1.0)
 
 
 def curves(records: list[dict]) -> str:
-    train = [(r["step"], r["loss"]) for r in records if r["kind"] == "train"]
-    val = [(r["step"], r["val_loss"]) for r in records if r["kind"] == "val"]
-    norm = [(r["step"], r["grad_norm"]) for r in records if r["kind"] == "train"]
-    clip = [(r["step"], r["clip_frac"]) for r in records if r["kind"] == "train"]
+    """Loss in bits per character, learning rate, gradient norm and clipping, against steps."""
+    train = [r for r in records if r["kind"] == "train"]
+    val = [(r["step"], r["val_bpc"]) for r in records if r["kind"] == "val"]
     return (
         svg.line_chart(
-            {"train": train, "val": val},
-            title="loss (nats per character)",
+            {
+                "train (bits/char)": [(r["step"], bpc(r["loss"])) for r in train],
+                "val (bits/char)": val,
+            },  # fmt: skip
+            title="loss",
             x_label="step",
-            y_label="loss",
+            y_label="bits per character",
+            y_floor=0.0,
         )
         + svg.line_chart(
-            {"grad norm (before clipping)": norm},
-            title="gradient norm",
+            {"learning rate": [(r["step"], r["lr"]) for r in train if "lr" in r]},
+            title="learning rate",
             x_label="step",
-            y_label="global norm",
+            y_label="lr",
             log_y=True,
         )
         + svg.line_chart(
-            {"fraction of steps clipped": clip},
+            {"global norm before clipping": [(r["step"], r["grad_norm"]) for r in train]},
+            title="gradient norm",
+            x_label="step",
+            y_label="norm (log scale)",
+            log_y=True,
+        )
+        + svg.line_chart(
+            {"fraction of steps clipped": [(r["step"], r["clip_frac"]) for r in train]},
             title="clipping",
             x_label="step",
-            y_label="fraction",
+            y_label="fraction of steps",
+            y_range=(0.0, 1.0),
         )
+    )
+
+
+def headline(ckpt, records: list[dict], sample: str) -> str:
+    """The first screen: how good the model is, what it is, what it cost, what it writes."""
+    cfg, pos = ckpt.model_config, ckpt.meta.get("position", {})
+    best = pos.get("best_val_loss")
+    test = next((r for r in reversed(records) if r["kind"] == "test"), None)
+    seconds, chars = pos.get("train_seconds") or 0, pos.get("tokens") or 0
+    figures = [
+        ("best validation", f"{bpc(best):.3f} bits/char" if best is not None else "–"),
+        ("test", f"{test['test_bpc']:.3f} bits/char" if test else "–"),
+        (
+            "model",
+            f"{cfg.num_layers}x{cfg.hidden_size} {cfg.model.upper()}, "
+            f"{svg.human(cfg.num_params())} parameters",
+        ),  # fmt: skip
+        (
+            "training",
+            f"{seconds / 60:.1f} min, {pos.get('step', 0):,} steps, "
+            f"{chars / max(seconds, 1e-9) / 1000:.1f}k chars/s",
+        ),  # fmt: skip
+    ]
+    cells = "".join(
+        f"<div class='figure'><div class='label'>{html.esc(k)}</div>"
+        f"<div class='value'>{html.esc(v)}</div></div>"
+        for k, v in figures
+    )
+    return (
+        f"<div class='headline'>{cells}</div><h2>A sample (temperature 0.8)</h2>"
+        f"<pre class='sample'>{html.esc(sample)}</pre>"
     )
 
 
@@ -62,39 +106,35 @@ def _colored_excerpt(text: str, values: np.ndarray) -> str:
     return "<pre class='sample'>" + "".join(spans) + "</pre>"
 
 
-def build(run_dir: Path, out: Path | None = None, sample_len: int = 400, seed: int = 0) -> Path:
+def build(
+    run_dir: Path, out: Path | None = None, sample_len: int = 400, seed: int = 0, progress=None
+) -> Path:
+    """Writes RUN_DIR/report.html (or `out`); `progress(phase, done, total)` hears about the
+    passes over the validation text."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise CheckpointError(f"{run_dir}: not a run directory (give the --out of a training run).")
     ckpt = checkpoint.read(run_dir)
     model = checkpoint.build_model(ckpt)
     records = read_metrics(run_dir)
-    cfg, pos = ckpt.model_config, ckpt.meta.get("position", {})
-    best = pos.get("best_val_loss")
+    samples = {t: _sample(model, ckpt, t, sample_len, seed) for t in TEMPERATURES}
     summary = {
-        "checkpoint": str(ckpt.path),
-        "model": f"{cfg.num_layers}x{cfg.hidden_size} {cfg.model}, embed {cfg.embed_size}, "
-        f"dropout {cfg.dropout}, {cfg.num_params():,} parameters",
+        "checkpoint": ckpt.path.name,
+        "model": ", ".join(f"{k}={v}" for k, v in ckpt.model_config.to_dict().items()),
         "vocabulary": f"{ckpt.vocab.size} {ckpt.vocab.unit}s",
-        "steps": pos.get("step"),
-        "training time": f"{pos.get('train_seconds', 0):.0f} s",
-        "best val": f"{best:.4f} nats = {best / LN2:.4f} bpc" if best is not None else "-",
         **{f"train: {k}": v for k, v in (ckpt.meta.get("train_config") or {}).items()},
     }
-    test = next((r for r in reversed(records) if r["kind"] == "test"), None)
-    if test:
-        summary["test"] = f"{test['test_loss']:.4f} nats = {test['test_bpc']:.4f} bpc"
-    samples = []
-    for t in TEMPERATURES:
-        steps = generate(
-            model, ckpt.vocab, SampleConfig(length=sample_len, temperature=t, seed=seed)
-        )
-        text = "".join(ckpt.vocab.decode([s[0]]) for s in steps)
-        samples.append(f"<h3>temperature {t}</h3><pre class='sample'>{html.esc(text)}</pre>")
     body = (
         f"<h1>charrnn run report: {html.esc(run_dir.name)}</h1>"
-        f"<h2>Curves</h2>{curves(records)}<h2>Configuration</h2>{_kv_table(summary)}"
-        f"<h2>Samples</h2>{''.join(samples)}{_units_section(model, ckpt)}"
+        f"{headline(ckpt, records, samples[0.8])}"
+        f"<h2>Curves</h2>{curves(records)}"
+        f"<h2>Samples</h2>"
+        + "".join(
+            f"<h3>temperature {t}</h3><pre class='sample'>{html.esc(text)}</pre>"
+            for t, text in samples.items()
+        )
+        + _units_section(model, ckpt, progress)
+        + f"<h2>Configuration</h2>{_kv_table(summary)}"
     )
     out = out or run_dir / "report.html"
     page = html.page(f"charrnn report: {run_dir.name}", body)
@@ -108,12 +148,20 @@ def build(run_dir: Path, out: Path | None = None, sample_len: int = 400, seed: i
     return out
 
 
-def _units_section(model, ckpt) -> str:
+def _sample(model, ckpt, temperature: float, length: int, seed: int) -> str:
+    steps = generate(
+        model, ckpt.vocab, SampleConfig(length=length, temperature=temperature, seed=seed)
+    )
+    return "".join(ckpt.vocab.decode([s[0]]) for s in steps)
+
+
+def _units_section(model, ckpt, progress=None) -> str:
     text = ckpt.meta.get("val_excerpt") or ""
     if len(text) < 50:
         return "<h2>Units</h2><p>No validation text in this checkpoint.</p>"
     ids = ckpt.vocab.encode(text)
-    chunks = unitsearch.streamed(model, ids)
+    report = (lambda done, total: progress("units", done, total)) if progress else None
+    chunks = unitsearch.streamed(model, ids, progress=report)
     ranking = unitsearch.rank_units(chunks, text, list(features.BUILTIN), top=5)
     wanted = {(s.quantity, s.layer, s.unit) for scores in ranking.values() for s in scores[:1]}
     series = unitsearch.collect_units(chunks, wanted)

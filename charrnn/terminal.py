@@ -20,6 +20,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    ProgressColumn,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -66,28 +67,54 @@ def human_count(n: float) -> str:
     return f"{n:.3g}T"
 
 
+class _Rate(ProgressColumn):
+    """Characters per second (Rich's own speed column counts bytes)."""
+
+    def render(self, task) -> Text:
+        return Text(f"{human_count(task.speed)} chars/s" if task.speed else "")
+
+
 @contextlib.contextmanager
-def byte_progress(enabled: bool = True):
-    """A callback (phase, bytes done, bytes total) drawing one bar per phase while it runs."""
+def progress(enabled: bool = True, unit: str = "chars", delay: float = 2.0):
+    """A callback (phase, done, total) drawing one bar per phase on stderr — done, rate, time
+    left — only on a terminal, and only once the work has gone on for `delay` seconds, so quick
+    commands stay quiet. `unit` is "chars" or "bytes"."""
     if not enabled or not err.is_terminal:
         yield None
         return
+    columns = (
+        [DownloadColumn(), TransferSpeedColumn()]
+        if unit == "bytes"
+        else [TextColumn("{task.completed:,.0f} / {task.total:,.0f} chars"), _Rate()]
+    )
     bar = Progress(
-        *Progress.get_default_columns(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=30),
+        *columns,
+        TimeRemainingColumn(),
         console=err,
         transient=True,
     )
-    tasks = {}
+    started, tasks = time.monotonic(), {}
 
     def update(phase: str, done: int, total: int | None) -> None:
+        if not tasks and time.monotonic() - started < delay:
+            return
+        if not tasks:
+            bar.start()
         if phase not in tasks:
             tasks[phase] = bar.add_task(safe(phase), total=total)
         bar.update(tasks[phase], completed=done, total=total)
 
-    with bar:
+    try:
         yield update
+    finally:
+        if tasks:
+            bar.stop()
+
+
+def byte_progress(enabled: bool = True):
+    return progress(enabled, unit="bytes", delay=0.0)
 
 
 class TrainView:

@@ -94,12 +94,12 @@ def best_threshold(a: np.ndarray, on: np.ndarray) -> tuple[float, float, bool]:
     return float(correct) / n, float((lo + hi) / 2), above
 
 
-def streamed(model, ids: np.ndarray, layers=None, units=None, chunk_len: int = 4096):
+def streamed(model, ids: np.ndarray, layers=None, units=None, chunk_len: int = 4096, progress=None):
     """A chunk source that recomputes activations chunk by chunk on each pass (bounded memory),
-    keeping the given layers and units (all by default)."""
+    keeping the given layers and units (all by default); `progress(done, total)` per chunk."""
 
     def chunks():
-        for chunk in activations.iter_chunks(model, ids, chunk_len):
+        for chunk in activations.iter_chunks(model, ids, chunk_len, progress):
             chunk.arrays = activations.select(chunk.arrays, layers, units)
             yield chunk
 

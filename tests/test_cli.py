@@ -57,11 +57,34 @@ def test_inspect_npz_and_json(cli, run_dir, tmp_path):
     assert code == 0 and doc["units"] == [0, 1, 2, 3, 7] and doc["arrays"]["g"].shape == (1, 8, 5)
 
 
-def test_eval_json(cli, run_dir):
+def test_eval_summary_json_and_page_give_one_number(cli, run_dir, tmp_path):
+    """Every character after the first, the state carried: the same figure in all three places,
+    on a text whose length is a multiple of nothing (4999 = 4999 x 1)."""
+    import math
+    import re
+
     run, corpus = run_dir
-    code, out, _ = cli("eval", run, corpus, "--json")
+    text = tmp_path / "odd.txt"
+    text.write_text((corpus.read_text(encoding="utf-8") * 2)[:4999], encoding="utf-8")
+    code, out, _ = cli("eval", run, text, "--json")
     result = json.loads(out)
-    assert code == 0 and result["bpc"] == pytest.approx(result["loss"] / 0.693147, rel=1e-4)
+    assert code == 0 and result["chars"] == 4998 and result["protocol"] == "carried"
+    assert result["bpc"] == pytest.approx(result["loss"] / math.log(2), rel=1e-12)
+    code, line, err = cli("eval", run, text, "--html", tmp_path / "p.html")
+    assert code == 0 and "4,998 characters" in line and "state carried" in line
+    page = (tmp_path / "p.html").read_text(encoding="utf-8")
+    printed = re.search(r"([\d.]+) bits/char \(([\d.]+) nats/char\)", line).groups()
+    assert printed == (f"{result['bpc']:.4f}", f"{result['loss']:.4f}")
+    assert f"{printed[0]} bits/char ({printed[1]} nats/char) over 4,998 characters" in page
+    import charrnn
+
+    assert charrnn.load(run).loss(text.read_text(encoding="utf-8")).nats == result["loss"]
+    from charrnn.checkpoint import load_model
+    from charrnn.evaluate import char_losses
+
+    model, vocab, _ = load_model(run)
+    bits, _ = char_losses(model, vocab.encode(text.read_text(encoding="utf-8")))
+    assert bits[1:].mean() == pytest.approx(result["bpc"], rel=1e-6)  # the page's per-char bits
 
 
 def test_resume_from_directory_continues(cli, run_dir, tmp_path):
@@ -162,14 +185,15 @@ def test_sampling_on_cpu_never_imports_torch(run_dir):
     assert len(out.stdout) == 21
 
 
-def test_eval_fresh_windows(cli, run_dir):
+def test_eval_fresh_windows_is_nanogpts_protocol_by_name(cli, run_dir):
     run, corpus = run_dir
-    code, out, _ = cli("eval", run, corpus, "--json", "--fresh-windows", "--seq-len", "64")
+    code, out, _ = cli("eval", run, corpus, "--json", "--fresh-windows", "--window-length", "64")
     fresh = json.loads(out)
-    code2, out2, _ = cli("eval", run, corpus, "--json", "--seq-len", "64")
+    code2, out2, _ = cli("eval", run, corpus, "--json")
     carried = json.loads(out2)
-    assert code == code2 == 0 and fresh["mode"].startswith("fresh")
-    assert fresh["chars"] % 64 == 0 and fresh["loss"] > 0 and carried["loss"] > 0
+    assert code == code2 == 0 and fresh["protocol"] == "windows" and fresh["window"] == 64
+    assert fresh["chars"] % 64 == 0 and fresh["chars"] < carried["chars"]
+    assert fresh["loss"] > 0 and carried["loss"] > 0 and fresh["loss"] != carried["loss"]
 
 
 def test_grad_flow_table_json_and_compare(cli, run_dir, tmp_path):

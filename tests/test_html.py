@@ -30,6 +30,21 @@ def hostile_run(tmp_path_factory):
         ["train", corpus, "--out", tmp / "run", "--max-steps", "30", *TINY_TRAIN],
         ["inspect", tmp / "run", corpus, "--html", tmp / "inspect.html", "--max-chars", "3000"],
         ["eval", tmp / "run", corpus, "--html", tmp / "eval.html"],
+        ["report", tmp / "run", "-o", tmp / "report.html"],
+        [
+            "inspect",
+            tmp / "run",
+            corpus,
+            "--grad-flow",
+            "--horizon",
+            "20",
+            "--windows",
+            "4",
+            "--html",
+            tmp / "gradflow.html",
+            "--max-chars",
+            "1500",
+        ],
     ):
         with pytest.raises(SystemExit) as e:
             main([str(a) for a in args])
@@ -122,3 +137,46 @@ def test_json_block_cannot_be_closed_early(hostile_run):
     out = html.page("t", "", {"text": "</script><script>alert(1)</script>"})
     block = out.split('id="charrnn-data">', 1)[1].split("</script>", 1)[0]
     assert json.loads(block)["text"] == "</script><script>alert(1)</script>"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", ["report.html", "gradflow.html", "inspect.html"])
+def test_every_chart_reads_right_in_chromium(browser, hostile_run, tmp_path, page):
+    """Every chart is drawn, its tick labels and legends lie inside it, and no text overlaps
+    another within a chart; a screenshot of each page is kept."""
+    browser.get((hostile_run / page).as_uri())
+    assert browser.console_errors() == []
+    charts = browser.js(
+        "return Array.from(document.querySelectorAll('svg')).map(svg => {"
+        "  const box = svg.getBoundingClientRect();"
+        "  const texts = Array.from(svg.querySelectorAll('text')).map(t => {"
+        "    const b = t.getBoundingClientRect();"
+        "    return {text: t.textContent, cls: t.getAttribute('class'), x0: b.left, x1: b.right,"
+        "            y0: b.top, y1: b.bottom}; });"
+        "  return {w: box.width, h: box.height, x0: box.left, y0: box.top, texts: texts}; })"
+    )
+    assert charts
+    for chart in charts:
+        assert chart["w"] > 50 and chart["h"] > 30
+        for t in chart["texts"]:  # inside the chart
+            assert t["x0"] >= chart["x0"] - 1 and t["x1"] <= chart["x0"] + chart["w"] + 1, t
+            assert t["y0"] >= chart["y0"] - 1 and t["y1"] <= chart["y0"] + chart["h"] + 1, t
+        ticks = [t for t in chart["texts"] if t["cls"] in ("xtick", "ytick")]
+        for i, a in enumerate(ticks):  # tick labels never overlap
+            for b in ticks[i + 1 :]:
+                overlap_x = min(a["x1"], b["x1"]) - max(a["x0"], b["x0"])
+                overlap_y = min(a["y1"], b["y1"]) - max(a["y0"], b["y0"])
+                assert overlap_x <= 0.5 or overlap_y <= 0.5, (a, b)
+    if page == "report.html":
+        clipping = next(c for c in charts if any(t["text"] == "clipping" for t in c["texts"]))
+        yticks = [t["text"] for t in clipping["texts"] if t["cls"] == "ytick"]
+        assert yticks[0] == "0" and yticks[-1] == "1"
+    if page == "inspect.html":  # the viewer's legend names the scale of what is shown
+        browser.js("charrnnSelect(0, 'f', 0)")
+        assert browser.js("return document.getElementById('legend').textContent").startswith("0")
+        browser.js("charrnnSelect(0, 'c', 0)")
+        assert "tanh" in browser.js("return document.getElementById('legend').textContent")
+    browser.js("document.querySelectorAll('svg')[0].scrollIntoView()")
+    shots = Path(os.environ.get("CHARRNN_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    browser.screenshot(shots / page.replace(".html", "-charts.png"))

@@ -73,6 +73,14 @@
     }
     current = series();
     for (let t = 0; t < T; t++) spans[t].style.backgroundColor = colorIndex(t);
+    if (D.mode !== "surprise") {  // the legend's ends in the units of what is shown
+      const [lo, hi, note] = kind === "gate" ? ["0", "1", "(a gate: 0 … 1)"]
+        : kind === "cell" ? ["-1", "+1", "(tanh of the value: it is unbounded)"]
+        : ["-1", "+1", ""];
+      document.getElementById("legend-lo").textContent = lo;
+      document.getElementById("legend-hi").textContent = hi;
+      document.getElementById("legend-note").textContent = note;
+    }
     const label = document.getElementById("selection");
     if (label) label.textContent = D.mode === "surprise" ? "loss in bits"
       : `layer ${D.layers[sel.layer]} · ${sel.quantity} · unit ${D.units[sel.unit]}`;

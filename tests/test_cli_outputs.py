@@ -83,3 +83,43 @@ def test_time_without_sizes_picks_a_model_and_says_why(cli, text_file, tmp_path)
     assert (cfg.num_layers, cfg.hidden_size) == (int(said[1]), int(said[2]))
     assert (cfg.num_layers, cfg.hidden_size) in autosize.LADDER
     assert "done:" in out
+
+
+def _terminal(monkeypatch):
+    """stderr as a terminal (captured), and progress bars shown at once."""
+    import io
+
+    from rich.console import Console
+
+    from charrnn import terminal
+
+    screen = io.StringIO()
+    monkeypatch.setattr(terminal, "err", Console(file=screen, force_terminal=True, width=120))
+    real = terminal.progress
+    monkeypatch.setattr(terminal, "progress", lambda enabled=True, unit="chars", delay=2.0:
+                        real(enabled, unit, 0.0))  # fmt: skip
+    return screen
+
+
+def test_long_commands_show_progress_on_a_terminal_only(cli, run_dir, monkeypatch):
+    run, corpus = run_dir
+    screen = _terminal(monkeypatch)
+    for argv in (["eval", run, corpus], ["inspect", run, corpus, "--find", "quotes"],
+                 ["report", run]):  # fmt: skip
+        code, out, _ = cli(*argv)
+        shown = screen.getvalue()
+        assert code == 0 and re.search(r"\d+ / [\d,]+ chars", shown), (argv, shown)
+        screen.truncate(0)
+        screen.seek(0)
+    code, out, _ = cli("eval", run, corpus, "--json")
+    assert code == 0 and json.loads(out) and "chars/s" not in screen.getvalue()  # --json: quiet
+
+
+def test_no_progress_in_a_pipe(cli, run_dir, monkeypatch):
+    from charrnn import terminal
+
+    run, corpus = run_dir
+    with terminal.progress(delay=0.0) as bar:  # stderr captured: not a terminal
+        assert bar is None
+    code, _, err = cli("eval", run, corpus)
+    assert code == 0 and "chars/s" not in err and err == ""

@@ -85,7 +85,7 @@ CASES = [
     "sample {t}/run --temperature 0",
     "sample {t}/run --top-k 0",
     "sample {t}/run --prime €uro",
-    "eval {t}/run {t}/other.txt",
+    "eval {t}/run {t}/other.txt --unknown error",
     "inspect {t}/run --text abc",
     "inspect {t}/run --text 'f(a)' --out x.txt",
     "inspect {t}/run --text 'f(a)' --find sentiment",

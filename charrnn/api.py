@@ -25,6 +25,8 @@ class Loss:
     nats: float  # mean loss per character, natural log
     bpc: float  # the same in bits per character
     chars: int  # characters scored
+    unseen: int = 0  # characters the model never saw (mapped and left out, or skipped)
+    unknown: str = "map"  # what was done with them
 
 
 class Model:
@@ -70,21 +72,27 @@ class Model:
             self._torch = load_model(self.path)[0]
         return self._torch
 
-    def loss(self, text: str) -> Loss:
-        """The model's loss on `text`, read once from start to end with the state carried."""
-        from charrnn.corpus import encode_text
+    def loss(self, text: str, unknown: str = "map") -> Loss:
+        """The model's loss on `text`, read once from start to end with the state carried.
+        Characters the model never saw: "map" (read as a known symbol, left out of the figure),
+        "skip" (dropped) or "error" (refused)."""
         from charrnn.evaluate import score
+        from charrnn.reading import read
 
-        s = score(self.model(), encode_text(self.vocab, text, "text"))
-        return Loss(s.loss, s.bpc, s.chars)
+        reading = read(self.vocab, text, "text", unknown)
+        s = score(self.model(), reading.ids, scored=reading.scored())
+        return Loss(s.loss, s.bpc, s.chars, reading.unseen_count, reading.mode)
 
-    def activations(self, text: str, layers=None, units=None, quantities=None) -> dict:
+    def activations(
+        self, text: str, layers=None, units=None, quantities=None, unknown: str = "map"
+    ) -> dict:
         """Per-character activations: {"text", "ids", "arrays": {quantity: (layer, time, unit)},
-        "probs": (time, vocab) next-character probabilities, "layers", "units"}."""
+        "probs": (time, vocab) next-character probabilities, "layers", "units"}; characters the
+        model never saw handled as in `loss`."""
         from charrnn import inspecting
 
         s = inspecting.load(self.path, text, layers=layers, units=units, quantities=quantities,
-                            max_chars=len(text), in_memory=True)  # fmt: skip
+                            max_chars=len(text), in_memory=True, unknown=unknown)  # fmt: skip
         arrays = s.selected()
         return dict(text=s.text, ids=s.ids, arrays=arrays, probs=s.probs, layers=s.layers,
                     units=s.units)  # fmt: skip

@@ -70,6 +70,22 @@ class Unit(str, Enum):
     byte = "byte"
 
 
+class Unknown(str, Enum):
+    map = "map"
+    skip = "skip"
+    error = "error"
+
+
+UnknownOpt = Annotated[
+    Unknown,
+    typer.Option(
+        help="Characters the model never saw: map (read each as the model's unknown symbol, or "
+        "the text's most frequent known character, and score those positions apart), skip (drop "
+        "them), or error (refuse, listing them)."
+    ),
+]
+
+
 class Precision(str, Enum):
     auto = "auto"
     fp32 = "fp32"
@@ -539,6 +555,7 @@ def inspect(
     max_chars: Annotated[
         int, typer.Option(min=1, help="Use at most this many characters of the text.")
     ] = 20000,
+    unknown: UnknownOpt = Unknown.map,
 ):
     """Look inside a model: per-character activations (hidden, cell, gates), unit search,
     span matching, gate saturation, and an HTML viewer."""
@@ -552,7 +569,7 @@ def inspect(
         ckpt,
         file if file is not None else text,
         dict(layers=layer, units=parse_units(units) if units else None, quantities=quantity,
-             max_chars=max_chars),
+             max_chars=max_chars, unknown=unknown.value),
         top=top, threshold=threshold, horizon=horizon, windows=windows, compare=compare,
     )  # fmt: skip
 
@@ -574,6 +591,8 @@ def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windo
         found = lib.match(subject, request.match, threshold) if request.match else None
         flows = lib.grad_flow(subject, horizon, windows, compare) if request.grad_flow else {}
         page = lib.page(subject, request.html, ranking, sat, flows) if request.html else None
+    if subject.reading.unseen:
+        terminal.note(subject.reading.describe())
     if dumped:
         terminal.note(f"activations: {dumped['path']} ({dumped['chars']} characters, "
                       f"{', '.join(dumped['quantities'])})")  # fmt: skip
@@ -657,6 +676,7 @@ def eval_(
     max_chars: Annotated[
         int, typer.Option(min=1, help="Characters shown in the --html page.")
     ] = 20000,
+    unknown: UnknownOpt = Unknown.map,
 ):
     """The model's loss on a text file, in nats and bits per character: every character after
     the first, read once with the state carried (or, by name, nanoGPT's windows)."""
@@ -670,13 +690,22 @@ def eval_(
     window = window_length if fresh_windows else None
     with terminal.progress(not as_json) as progress:
         report = (lambda done, total: progress("scoring", done, total)) if progress else None
-        score = score_file(ckpt, file, window=window, device=device, progress=report)
+        score, reading = score_file(
+            ckpt, file, window=window, device=device, unknown=unknown.value, progress=report
+        )
         if html is not None:
-            page = surprise_page(ckpt, file, html, max_chars, score, progress)
+            page = surprise_page(ckpt, file, html, max_chars, score, unknown.value, progress)
     if html is not None:
         terminal.note(f"page: {page['path']} ({page['chars']:,} characters shown)")
+    if reading.unseen:
+        apart = score.to_dict().get("scored_apart")
+        terminal.note(
+            reading.describe() + (f" ({apart['bpc']:.3f} bits/char on them)" if apart else "")
+        )
     if as_json:
-        terminal.result(json.dumps({**score.to_dict(), "file": str(file)}))
+        terminal.result(
+            json.dumps({**score.to_dict(), "file": str(file), "unknown": reading.to_dict()})
+        )
     else:
         terminal.result(
             terminal.safe(

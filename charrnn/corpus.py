@@ -1,4 +1,4 @@
-"""Text files -> token ids, and text for scoring and inspection under a model's vocabulary.
+"""Training text: files -> token ids under a vocabulary built from them (or a model's).
 
 Encoding streams over the file in chunks (incremental UTF-8 decoding, so a character split across
 a chunk boundary is handled), in bounded memory: pass 1 counts characters to build the `Vocab`,
@@ -242,32 +242,3 @@ def load_corpus(
     if len(corpus) < 2:
         raise DataError(f"{p}: too short to learn from ({len(corpus)} characters).")
     return corpus
-
-
-# --------------------------------------------------------------------------- text under a model
-def read_text(source: str | Path, max_chars: int) -> tuple[str, str]:
-    """(text, label) from a file path or literal text, cut to max_chars; the label names it in
-    messages ("--text" for literal text)."""
-    if isinstance(source, Path):
-        path = check_text_file(source)
-        try:
-            with open(path, encoding="utf-8") as f:
-                return f.read(max_chars), str(path)
-        except UnicodeDecodeError as e:
-            raise DataError(f"{path}: not valid UTF-8 ({e.reason} near byte {e.start}).") from None
-    return source[:max_chars], "--text"
-
-
-def encode_text(vocab: Vocab, text: str, label: str) -> np.ndarray:
-    """The ids of `text` under a model's vocabulary; DataError listing the characters it never
-    saw (when it has no unknown symbol to map them to)."""
-    if not text:
-        raise DataError(f"{label}: no text to look at.")
-    unknown = vocab.unknown_chars(text)
-    if unknown and not vocab.has_unk:
-        shown = ", ".join(repr(c) for c in unknown[:10])
-        raise DataError(
-            f"{label}: {len(unknown)} character(s) the model never saw: {shown}; "
-            f"remove them or use other text."
-        )
-    return vocab.encode(text)

@@ -58,25 +58,32 @@ def loss_sum(
 
 
 @torch.inference_mode()
-def carried_loss_sum(model, ids: np.ndarray, chunk_len: int = 4096, progress=None):
-    """(sum of per-character losses in nats, characters scored): the text read once from its
-    first character to its last with the state carried, every character after the first scored
-    (the first only starts the state). What `charrnn eval` and `Model.loss` report."""
+def carried_loss_sums(model, ids: np.ndarray, scored=None, chunk_len: int = 4096, progress=None):
+    """The text read once from its first character to its last with the state carried:
+    ((sum of losses in nats, count) over the scored positions, (sum, count) over the others).
+    `scored` is a bool mask over positions (targets); by default every one after the first (the
+    first only starts the state)."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     x_all = torch.as_tensor(np.asarray(ids, dtype=np.int64), device=device)
-    total = torch.zeros((), dtype=torch.float64, device=device)
+    mask = torch.ones(len(ids), dtype=torch.bool) if scored is None else torch.as_tensor(scored)
+    mask = mask.to(device)
+    sums = torch.zeros(2, dtype=torch.float64, device=device)  # scored, apart
     state, n = None, len(ids) - 1
     for start in range(0, n, chunk_len):
         x = x_all[start : min(start + chunk_len, n)].unsqueeze(0)  # (1, W)
         y = x_all[start + 1 : start + 1 + x.size(1)]
         logits, state = model(x, state)
-        total += F.cross_entropy(logits[0].float(), y, reduction="sum").double()
+        losses = F.cross_entropy(logits[0].float(), y, reduction="none").double()  # (W,)
+        m = mask[start + 1 : start + 1 + x.size(1)]
+        sums += torch.stack([losses[m].sum(), losses[~m].sum()])
         if progress:
             progress(start + x.size(1), n)
     model.train(was_training)
-    return float(total), max(n, 0)
+    scored_count = int(mask[1:].sum()) if n > 0 else 0
+    total, apart = sums.tolist()
+    return (total, scored_count), (apart, max(n, 0) - scored_count)
 
 
 @torch.inference_mode()
@@ -103,40 +110,49 @@ def char_losses(model, ids: np.ndarray, window_len: int = 1024, progress=None):
 
 
 @torch.inference_mode()
-def fresh_window_loss_sum(
-    model, ids: np.ndarray, window_len: int = 256, batch_size: int = 64, progress=None
-) -> tuple[float, int]:
-    """Loss over consecutive non-overlapping windows of `window_len` characters, each scored
-    from a zero state with every position counted: nanoGPT's validation metric (its
-    `estimate_loss` averages such windows drawn at random; every offset in a window weighs the
-    same either way, so the two agree in expectation), for comparing with block-based models."""
+def fresh_window_loss_sums(
+    model, ids: np.ndarray, window_len: int = 256, scored=None, batch_size: int = 64, progress=None
+):
+    """Consecutive non-overlapping windows of `window_len` characters, each scored from a zero
+    state with every position counted: nanoGPT's validation metric (its `estimate_loss`
+    averages such windows drawn at random; every offset in a window weighs the same either way,
+    so the two agree in expectation), for comparing with block-based models. Returns
+    ((sum, count) over the scored positions, (sum, count) over the others), as carried_loss_sums."""
     n = (len(ids) - 1) // window_len
     if n < 1:
-        return 0.0, 0
+        return (0.0, 0), (0.0, 0)
     model.eval()
     device = next(model.parameters()).device
+    mask = np.ones(len(ids), bool) if scored is None else np.asarray(scored, bool)
     starts = np.arange(n, dtype=np.int64) * window_len
-    total, count = 0.0, 0
+    sums, counts = [0.0, 0.0], [0, 0]
     for b in range(0, n, batch_size):
         idx = starts[b : b + batch_size, None] + np.arange(window_len + 1)
         xy = torch.from_numpy(np.asarray(ids[idx], dtype=np.int64)).to(device)
         logits, _ = model(xy[:, :-1])
-        loss = F.cross_entropy(logits.float().flatten(0, 1), xy[:, 1:].flatten(), reduction="sum")
-        total += float(loss)
-        count += xy[:, 1:].numel()
+        losses = F.cross_entropy(
+            logits.float().flatten(0, 1), xy[:, 1:].flatten(), reduction="none"
+        ).double()
+        m = torch.from_numpy(mask[idx[:, 1:]].ravel()).to(device)
+        sums[0] += float(losses[m].sum())
+        sums[1] += float(losses[~m].sum())
+        counts[0] += int(m.sum())
+        counts[1] += int((~m).sum())
         if progress:
-            progress(count, n * window_len)
-    return total, count
+            progress(min((b + batch_size) * window_len, n * window_len), n * window_len)
+    return (sums[0], counts[0]), (sums[1], counts[1])
 
 
 @dataclass(frozen=True)
 class Score:
     """A model's loss on a text, and how it was scored."""
 
-    loss: float  # nats per character
+    loss: float  # nats per character, over the scored characters
     chars: int  # characters scored
     protocol: str  # "carried" or "windows"
     window: int | None = None
+    apart_loss: float | None = None  # nats per character on positions scored apart (mapped)
+    apart_chars: int = 0
 
     @property
     def bpc(self) -> float:
@@ -149,32 +165,41 @@ class Score:
         return "read once from the first character to the last, the state carried"
 
     def to_dict(self) -> dict:
-        return {"loss": self.loss, "bpc": self.bpc, "chars": self.chars,
-                "protocol": self.protocol, "window": self.window, "how": self.how}  # fmt: skip
+        d = {"loss": self.loss, "bpc": self.bpc, "chars": self.chars, "protocol": self.protocol,
+             "window": self.window, "how": self.how}  # fmt: skip
+        if self.apart_chars:
+            d["scored_apart"] = {"chars": self.apart_chars, "loss": self.apart_loss,
+                                 "bpc": self.apart_loss / LN2}  # fmt: skip
+        return d
 
 
-def score(model, ids: np.ndarray, window: int | None = None, progress=None) -> Score:
+def score(model, ids: np.ndarray, window: int | None = None, progress=None, scored=None) -> Score:
     """The model's loss on `ids`: by default every character after the first, the state carried
-    through the whole text; with `window`, nanoGPT's protocol (fresh_window_loss_sum)."""
+    through the whole text; with `window`, nanoGPT's protocol. `scored` (bool per position)
+    leaves positions out of the figure, to be scored apart (characters the model never saw)."""
     if window is None:
-        total, count = carried_loss_sum(model, ids, progress=progress)
+        (total, count), (apart, n_apart) = carried_loss_sums(model, ids, scored, progress=progress)
     else:
-        total, count = fresh_window_loss_sum(model, ids, window, progress=progress)
+        (total, count), (apart, n_apart) = fresh_window_loss_sums(
+            model, ids, window, scored, progress=progress
+        )
     if count < 1:
         need = (window or 1) + 1
         raise DataError(f"too short to score: {len(ids)} characters (need at least {need}).")
-    return Score(total / count, count, "windows" if window else "carried", window)
+    protocol = "windows" if window else "carried"
+    return Score(total / count, count, protocol, window, apart / n_apart if n_apart else None,
+                 n_apart)  # fmt: skip
 
 
-def score_file(ckpt, file, *, window: int | None = None, device: str = "auto", progress=None):
-    """`charrnn eval`: a checkpoint's Score on a text file (see `score`)."""
+def score_file(ckpt, file, *, window=None, device="auto", unknown="map", progress=None):
+    """`charrnn eval`: (Score, Reading) of a checkpoint on a text file (see `score`)."""
     from charrnn.checkpoint import load_model
-    from charrnn.corpus import encode_file
+    from charrnn.reading import read_file
     from charrnn.runtime import pick_device
 
     model, vocab, _ = load_model(ckpt, pick_device(device))
-    ids = encode_file(file, vocab)
+    reading = read_file(vocab, file, unknown)
     try:
-        return score(model, ids, window, progress)
+        return score(model, reading.ids, window, progress, reading.scored()), reading
     except DataError as e:
         raise DataError(f"{file}: {e}") from None

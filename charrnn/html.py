@@ -103,6 +103,7 @@ def activation_page(
     layers: list[int],
     units: list[int],
     ranking: dict | None = None,
+    marks: dict | None = None,
     saturation_svg: str = "",
     subtitle: str = "",
     extra: str = "",
@@ -135,6 +136,7 @@ def activation_page(
         "quantities": quantities,
         "top5": top5(probs),
         "initial": initial,
+        "marks": marks or {},
     }
     controls = (
         '<div id="controls"><label>layer <select id="layer"></select></label>'
@@ -224,10 +226,21 @@ def saturation_svg(stats: dict, cell: CellSpec, size: int = 220) -> str:
 
 # --------------------------------------------------------------------------- surprise view
 def surprise_page(
-    *, title: str, text: str, vocab, bits: np.ndarray, probs: np.ndarray, subtitle: str = ""
+    *,
+    title: str,
+    text: str,
+    vocab,
+    bits: np.ndarray,
+    probs: np.ndarray,
+    subtitle: str = "",
+    marks: dict | None = None,
 ) -> str:
     """bits[t]: the loss on character t; probs[t]: the distribution after reading character t
-    (so the guesses for character t are probs[t - 1])."""
+    (so the guesses for character t are probs[t - 1]). Characters the model never saw (`marks`)
+    are marked and left out of the color scale."""
+    marks = marks or {}
+    bits = bits.copy()
+    bits[marks.get("mapped", [])] = 0.0
     top = max(float(np.percentile(bits, 99.5)) if len(bits) else 1.0, 1e-3)
     codes = np.rint(np.clip(bits / top, 0, 1) * 255).astype(np.uint8)
     data = {
@@ -236,6 +249,7 @@ def surprise_page(
         "symbols": symbols(vocab),
         "top5": top5(probs),
         "surprise": {"b64": b64(codes.tobytes()), "max": top},
+        "marks": marks,
     }
     legend = (
         f"<div id='controls'><span id='selection'></span><span id='legend'>0 bits "

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from charrnn import activations, checkpoint, dumps, features, html, unitsearch
-from charrnn.corpus import encode_text, read_text
 from charrnn.errors import ConfigError, DataError, OutputError
 from charrnn.fileio import atomic_write_bytes
+from charrnn.reading import DEFAULT_UNKNOWN, Reading, read, read_source
 
 HTML_BYTES_BUDGET = 64 << 20  # activation codes embedded in one page
 ALL = "all"
@@ -58,9 +58,7 @@ class Subject:
     model: object
     vocab: object
     ckpt: checkpoint.Checkpoint
-    text: str
-    label: str
-    ids: np.ndarray
+    reading: Reading  # the text as the model reads it, and what it did with unseen characters
     layers: list[int]  # the model's layer numbers selected
     units: list[int]  # the model's unit numbers selected
     quantities: tuple[str, ...]  # selected (all of the cell's by default)
@@ -71,6 +69,18 @@ class Subject:
     @property
     def cell(self):
         return self.model.config.cell
+
+    @property
+    def text(self) -> str:
+        return self.reading.text
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.reading.ids
+
+    @property
+    def label(self) -> str:
+        return self.reading.label
 
     def chunks(self, phase: str = "reading the text"):
         """A chunk source over the selected layers and units: the arrays in memory, or the
@@ -94,6 +104,7 @@ def load(
     max_chars: int = 20000,
     in_memory: bool = False,
     progress=None,
+    unknown: str = DEFAULT_UNKNOWN,
 ) -> Subject:
     """The model and text, checked; with `in_memory`, every activation computed once.
     `progress(phase, done, total)` hears about every pass over the text."""
@@ -105,9 +116,9 @@ def load(
     bad = [q for q in quantities or () if q not in known]
     if bad:
         raise ConfigError(f"--quantity {bad[0]}: a {cfg.model} has {', '.join(known)}.")
-    text, label = read_text(source, max_chars)
+    text, label = read_source(source, max_chars)
     subject = Subject(
-        model, vocab, info, text, label, encode_text(vocab, text, label),
+        model, vocab, info, read(vocab, text, label, unknown),
         layer_ids, unit_ids, tuple(quantities or known), progress=progress,
     )  # fmt: skip
     if in_memory:
@@ -228,7 +239,7 @@ def grad_flow(subject: Subject, horizon: int, windows: int, compare=None) -> dic
     if compare is not None:
         other, other_vocab, other_info = checkpoint.load_model(compare)
         name = _label(other_info)
-        ids = encode_text(other_vocab, subject.text, subject.label)
+        ids = read(other_vocab, subject.text, subject.label, subject.reading.mode).ids
         flows[name if name not in flows else f"{name} [2]"] = _flow(other, ids, horizon, windows)
     return flows
 
@@ -262,6 +273,7 @@ def page(subject: Subject, path: Path, ranking: dict, sat: dict, flows: dict) ->
         layers=subject.layers,
         units=subject.units,
         ranking=ranking,
+        marks=marks(subject.reading),
         saturation_svg=html.saturation_svg(sat, subject.cell),
         extra=html.grad_flow_section(flows) if flows else "",
         subtitle=f"{cfg.num_layers}x{cfg.hidden_size} {cfg.model} · {len(subject.text)} "
@@ -299,27 +311,42 @@ def check_page_name(path: Path) -> None:
         raise ConfigError(f"{path}: the name must end in .html.")
 
 
-def surprise_page(ckpt, file: Path, html_path: Path, max_chars: int, score, progress=None) -> dict:
+def surprise_page(
+    ckpt, file: Path, html_path: Path, max_chars: int, score, unknown=DEFAULT_UNKNOWN, progress=None
+) -> dict:
     """`eval --html`: the first `max_chars` characters colored by the loss on each; the heading
     gives the file's `score` (the figure `charrnn eval` prints)."""
     from charrnn.evaluate import char_losses
 
     check_page_name(html_path)
     model, vocab, info = checkpoint.load_model(ckpt)
-    text, label = read_text(file, max_chars)
-    ids = encode_text(vocab, text, label)
+    reading = read(vocab, *read_source(file, max_chars), unknown)
     report = (lambda done, total: progress("page", done, total)) if progress else None
-    bits, probs = char_losses(model, ids, progress=report)
-    shown = f"the first {len(text):,} characters" if len(text) == max_chars else "every character"
+    bits, probs = char_losses(model, reading.ids, progress=report)
+    n = len(reading.text)
+    shown = f"the first {n:,} characters" if n == max_chars else "every character"
     body = html.surprise_page(
-        title=f"charrnn eval: {label}",
-        text=text,
+        title=f"charrnn eval: {reading.label}",
+        text=reading.text,
         vocab=vocab,
         bits=bits,
         probs=probs,
+        marks=marks(reading),
         subtitle=f"{Path(str(info.path)).name} · loss on the file: {score.bpc:.4f} bits/char "
         f"({score.loss:.4f} nats/char) over {score.chars:,} characters, {score.how} · colored: "
         f"{shown}, by the loss on each",
     )
     write_page(html_path, body)
-    return {"path": str(html_path), "chars": len(text)}
+    return {"path": str(html_path), "chars": n}
+
+
+def marks(reading: Reading) -> dict:
+    """Where the page should mark characters the model never saw: mapped positions, and the
+    positions just after skipped ones (with how many)."""
+    skipped = np.flatnonzero(reading.skipped_before)
+    return {
+        "mapped": np.flatnonzero(reading.mapped).tolist(),
+        "skipped": {int(t): int(reading.skipped_before[t]) for t in skipped},
+        "skipped_at_end": reading.skipped_at_end,
+        "read_as": reading.substitute,
+    }

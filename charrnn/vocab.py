@@ -105,7 +105,7 @@ class Vocab:
 
     def encode_codepoints(self, cps: np.ndarray) -> np.ndarray:
         """Code points -> ids through a lookup table over all of Unicode (one gather)."""
-        ids = self._lookup()[cps]
+        ids = self.lookup()[cps]
         unknown = ids < 0
         if unknown.any():
             if not self.has_unk:
@@ -114,7 +114,7 @@ class Vocab:
             ids = np.where(unknown, self.unk_id, ids)
         return ids.astype(self.dtype)
 
-    def _lookup(self) -> np.ndarray:
+    def lookup(self) -> np.ndarray:
         table = getattr(self, "_table", None)
         if table is None:
             table = np.full(0x110000, -1, dtype=np.int32)

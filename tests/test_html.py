@@ -180,3 +180,37 @@ def test_every_chart_reads_right_in_chromium(browser, hostile_run, tmp_path, pag
     shots = Path(os.environ.get("CHARRNN_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     browser.screenshot(shots / page.replace(".html", "-charts.png"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("mode", ["map", "skip"])
+def test_unseen_characters_are_marked_on_the_pages(browser, hostile_run, tmp_path, mode):
+    from charrnn.cli import main
+
+    text = tmp_path / "new.txt"
+    text.write_text("ΩΩdef f(a, [b]):\n    return (a)\nΩ" * 3 + "end Ω", encoding="utf-8")
+    for page, command in (("eval.html", "eval"), ("inspect.html", "inspect")):
+        with pytest.raises(SystemExit) as e:
+            main([command, str(hostile_run / "run"), str(text), "--unknown", mode,
+                  "--html", str(tmp_path / page)])  # fmt: skip
+        assert e.value.code == 0
+        browser.get((tmp_path / page).as_uri())
+        assert browser.console_errors() == []
+        if mode == "map":
+            marked = browser.js("return document.querySelectorAll('#text span.unseen').length")
+            assert marked == text.read_text().count("Ω")
+            style = browser.js(
+                "return getComputedStyle(document.querySelector('#text span.unseen')).outlineStyle"
+            )
+            assert style == "dashed"
+            browser.hover("#text span.unseen")
+            assert "never saw" in browser.js("return document.getElementById('tip').textContent")
+        else:
+            assert browser.js("return document.querySelectorAll('span.after-skip').length") == 4
+            assert browser.js("return document.querySelectorAll('span.skip-after').length") == 1
+            mark = browser.js(
+                "return getComputedStyle(document.querySelector('span.after-skip'), '::before')"
+                ".content"
+            )
+            assert mark not in ("none", "normal", "")
+        browser.screenshot(tmp_path / f"{mode}-{page}.png")

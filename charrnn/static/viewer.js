@@ -37,6 +37,21 @@
     frag.appendChild(s);
   }
   textBox.appendChild(frag);
+  // Characters the model never saw: mapped ones outlined, skipped ones marked where they were.
+  const marks = D.marks || {};
+  (marks.mapped || []).forEach((t) => { spans[t].classList.add("unseen"); });
+  Object.entries(marks.skipped || {}).forEach(([t, n]) => {
+    spans[+t].classList.add("after-skip");
+    spans[+t].dataset.skipped = n;
+  });
+  if (marks.skipped_at_end && T) spans[T - 1].classList.add("skip-after");
+  function markNote(t) {
+    if (spans[t].classList.contains("unseen"))
+      return `\n(a character the model never saw, read as ${JSON.stringify(marks.read_as)}; scored apart)`;
+    if (spans[t].dataset.skipped)
+      return `\n(${spans[t].dataset.skipped} character(s) the model never saw skipped before this one)`;
+    return "";
+  }
 
   const top5ids = D.top5 ? new Uint16Array(bytesOf(D.top5.ids).buffer) : null;
   const top5p = D.top5 ? bytesOf(D.top5.p) : null;
@@ -104,7 +119,7 @@
     const head = D.mode === "surprise"
       ? `${JSON.stringify(chars[t])}  ${v.toFixed(2)} bits\nthe model expected:`
       : `${JSON.stringify(chars[t])}  value ${v.toFixed(3)}\nnext-character guesses:`;
-    tip.textContent = head + "\n" + guesses(D.mode === "surprise" ? t - 1 : t);
+    tip.textContent = head + markNote(t) + "\n" + guesses(D.mode === "surprise" ? t - 1 : t);
     tip.style.display = "block";
     tip.style.left = Math.min(e.clientX + 12, window.innerWidth - 260) + "px";
     tip.style.top = (e.clientY + 16) + "px";

@@ -30,11 +30,12 @@ from charrnn.data import Layout, split, window
 from charrnn.errors import ConfigError, TrainingError
 from charrnn.evaluate import loss_sum
 from charrnn.metrics import LN2, METRICS, MetricsFile
-from charrnn.model import CharRNN, ModelConfig, detach_state, grow_vocab
+from charrnn.model import CharRNN, ModelConfig, detach_state, grow_vocab, init_output_bias
 from charrnn.runstate import Position
 from charrnn.runtime import Runtime
 from charrnn.trainconfig import TrainConfig
 
+UNIGRAM_SAMPLE = 16 << 20  # training characters counted for the output bias's start
 MAX_BAD_STEPS = 5  # non-finite losses in a row before the run stops
 VAL_EXCERPT_CHARS = 4000  # validation text kept in checkpoints for `charrnn report`
 
@@ -130,7 +131,11 @@ class _Run:
             )
         self.rows = rt.rows(cfg.batch_size)
         torch.manual_seed(cfg.seed)
-        self.model = CharRNN(model_config).to(rt.device)
+        model = CharRNN(model_config)
+        sample = np.asarray(self.train_ids[:UNIGRAM_SAMPLE], dtype=np.int64)
+        V = model_config.vocab_size
+        init_output_bias(model, np.bincount(sample, minlength=V)[:V])
+        self.model = model.to(rt.device)
         self.optimizer = make_optimizer(self.model, cfg)
         self.pos, self.state, self.resumed = Position(), None, False
         self.on_event = on_event

@@ -38,7 +38,7 @@ def test_fine_tuning_starts_where_the_model_scores_the_new_text_and_learns(cli, 
         logits, _ = model(torch.from_numpy(x))
     first = F.cross_entropy(logits.flatten(0, 1), torch.from_numpy(y).flatten()).item()
     assert losses[0] == pytest.approx(first, rel=1e-4)
-    assert np.mean(losses[-5:]) < first - 0.3
+    assert np.mean(losses[-5:]) < first - 0.15
     assert checkpoint.read(out).vocab == vocab  # the model's vocabulary kept
 
 

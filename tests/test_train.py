@@ -166,7 +166,7 @@ def test_nonfinite_loss_skips_steps_then_stops(corpus, tmp_path, monkeypatch):
 
 def test_recorded_grad_norm_is_the_norm_before_clipping(corpus, tmp_path):
     from charrnn.data import Layout, split, window
-    from charrnn.model import CharRNN
+    from charrnn.model import CharRNN, init_output_bias
 
     records = []
     cfg = TrainConfig(max_steps=1, grad_clip=0.01, **TINY)
@@ -175,6 +175,8 @@ def test_recorded_grad_norm_is_the_norm_before_clipping(corpus, tmp_path):
     torch.manual_seed(cfg.seed)  # the same initial weights and first window as the run
     model = CharRNN(_model(corpus))
     train_ids = split(corpus.ids, cfg.val_frac, cfg.test_frac)[0]
+    vocab = corpus.vocab.size
+    init_output_bias(model, np.bincount(np.asarray(train_ids), minlength=vocab)[:vocab])
     x, y = window(train_ids, Layout(len(train_ids), cfg.batch_size, cfg.seq_len), 0)
     logits, _ = model(torch.from_numpy(x))
     torch.nn.functional.cross_entropy(

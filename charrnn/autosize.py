@@ -1,22 +1,30 @@
-"""Budget-aware model sizing for `charrnn train FILE --time T` without size options.
+"""Budget-aware defaults for `charrnn train FILE --time T`: the model size, batch, window, learning
+rate, dropout and precision that the device and the corpus call for, with the reason.
 
-The char-rnn rule of thumb is a parameter count of the order of the corpus characters; with a
-short budget, fewer, because a model must also see enough text to use its parameters. On
-tinyshakespeare in 3 minutes of CPU training (benchmarks/README.md) the best model, 1x512
-(1.2M parameters), processed 3.2-4.6 characters per parameter; 1x640 with 1.6, 1x768 with 1.0
-and 1x384 with 12 all did worse. So: among a ladder of sizes, take
-the largest whose budget covers CHARS_PER_PARAM characters per parameter and whose parameter count
-stays within PARAMS_PER_CHAR of the training text. Throughput is measured, not guessed: a short
-probe times real training steps of one size, and FLOP counts scale it to the others.
+The rule, for a device described by its measured training rate (`Device`; probe.py measures a
+real one, the tests pass fakes):
+
+1. Batch: fill the device. The smallest batch that reaches FILL of the fastest rate measured
+   for the probe model (a CPU is full at batch 8, the best measured on 2 cores; a GPU needs
+   hundreds of streams). Smaller batches give more updates per character, so no larger.
+2. Size: the largest model on the ladder that the corpus and the budget both support: at most
+   PARAMS_PER_CHAR parameters per training character, at least CHARS_PER_PARAM characters seen
+   per parameter in the budget, and fitting in the device's memory. On tinyshakespeare in 3
+   minutes of CPU the best model processed 3-4.6 characters per parameter (benchmarks/README.md).
+3. Dropout from the epochs the budget allows (DROPOUT_BY_EPOCHS): none while the model sees
+   its text a few times, more as passes repeat (fitted on held-out text, benchmarks/README.md).
+4. Learning rate: 3e-3 at the CPU's batch 8, scaled by sqrt(batch / 8) up to LR_MAX.
+5. Precision: on a GPU the faster of fp32 (TF32) and bf16 as measured; on a CPU, bf16 where the
+   hardware has fast bf16.
+
+Options the user gives are kept; only the others are chosen. Torch-free: probe.py measures.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
-import torch
-import torch.nn.functional as F
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from charrnn.modelconfig import ModelConfig
 
@@ -33,68 +41,103 @@ LADDER = [
     (3, 1024),
     (3, 1536),
 ]
-CHARS_PER_PARAM = 2.0  # below the best's 3.2: the 1.5 s probe underestimates by 10-25%
-PARAMS_PER_CHAR = 2.0
 PROBE = (1, 512)
+CHARS_PER_PARAM = 2.0
+PARAMS_PER_CHAR = 2.0
+FILL = 0.7
+CPU_BATCH, CPU_SEQ, GPU_SEQ = 8, 64, 128
+BASE_LR, LR_MAX = 3e-3, 6e-3
+DROPOUT_BY_EPOCHS = [(0.0, 0.0), (3.0, 0.1), (6.0, 0.2), (12.0, 0.3)]  # (epochs from, dropout)
 
 
 @dataclass(frozen=True)
-class Choice:
+class Device:
+    """What the rule needs to know about a device."""
+
+    kind: str  # "cpu", "cuda" or "mps"
+    free_memory: int  # bytes available for training
+    rate: Callable[[ModelConfig, int, int, str], float]  # (cfg, batch, seq, precision) -> chars/s
+    batches: tuple[int, ...]  # batch sizes worth trying
+    precisions: tuple[str, ...]  # candidates, the default first
+
+
+@dataclass(frozen=True)
+class Plan:
     num_layers: int
     hidden_size: int
+    batch_size: int
+    seq_len: int
+    lr: float
+    dropout: float
+    precision: str
     params: int
     chars_per_s: float
     budget_chars: float
+    epochs: float
     reason: str
 
 
-def probe_rate(
-    cfg: ModelConfig, batch_size: int, seq_len: int, autocast, seconds: float = 1.5, device="cpu"
-) -> float:
-    """chars/s of forward + backward + AdamW steps of `cfg` on random ids."""
-    from charrnn.model import CharRNN
-
-    model = CharRNN(cfg).to(device)
-    opt = torch.optim.AdamW(model.parameters(), foreach=True)
-    x = torch.randint(0, cfg.vocab_size, (batch_size, seq_len + 1), device=device)
-    steps, spent = 0, 0.0
-    while spent < seconds or steps < 3:
-        t0 = time.perf_counter()
-        with autocast():
-            logits, _ = model(x[:, :-1])
-            loss = F.cross_entropy(logits.float().flatten(0, 1), x[:, 1:].flatten())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        float(loss.detach())
-        if steps:  # the first step warms caches up
-            spent += time.perf_counter() - t0
-        steps += 1
-    return batch_size * seq_len * (steps - 1) / spent
+def training_memory(cfg: ModelConfig, batch: int, seq: int) -> int:
+    """Bytes to train `cfg` at batch x seq: fp32 weights, gradients and two AdamW moments, the
+    activations kept for the backward pass (gates and states of every layer and step) and the
+    logits with their gradient; x2 for the framework's workspace."""
+    states = batch * seq * cfg.num_layers * cfg.hidden_size * (cfg.gates + 2) * 4
+    logits = batch * seq * cfg.vocab_size * 4 * 3
+    return cfg.num_params() * 16 + 2 * (states + logits)
 
 
-def choose(
+def dropout_for(epochs: float) -> float:
+    return max(d for e, d in DROPOUT_BY_EPOCHS if epochs >= e)
+
+
+def lr_for(batch: int) -> float:
+    return min(LR_MAX, BASE_LR * math.sqrt(batch / CPU_BATCH))
+
+
+def plan(
     base: ModelConfig,
+    given: dict,
     train_chars: int,
     time_limit: float,
-    probe_chars_per_s: float,
-    probe: ModelConfig,
-) -> Choice:
-    """The largest ladder size that fits both the time budget and the corpus (see above)."""
+    device: Device,
+) -> Plan:
+    """The settings for this budget; `given` holds the ones the user set (kept as they are):
+    any of num_layers, hidden_size, batch_size, seq_len, lr, dropout, precision."""
+    seq = given.get("seq_len", CPU_SEQ if device.kind == "cpu" else GPU_SEQ)
+    precision = given.get("precision") or device.precisions[0]
+    probe = replace(base, num_layers=PROBE[0], hidden_size=PROBE[1])
+    if "batch_size" in given:
+        batch = given["batch_size"]
+    else:
+        rates = {b: device.rate(probe, b, seq, precision) for b in device.batches}
+        batch = min(b for b, r in rates.items() if r >= FILL * max(rates.values()))
+    if "precision" not in given and len(device.precisions) > 1:
+        measured = {p: device.rate(probe, batch, seq, p) for p in device.precisions}
+        precision = max(measured, key=measured.get)
+    probe_rate = device.rate(probe, batch, seq, precision)
     best = None
     for layers, hidden in LADDER:
-        cfg = ModelConfig(**{**base.to_dict(), "num_layers": layers, "hidden_size": hidden})
-        rate = probe_chars_per_s * probe.forward_flops_per_char() / cfg.forward_flops_per_char()
-        budget = rate * time_limit
-        params = cfg.num_params()
-        fits = budget >= CHARS_PER_PARAM * params and params <= PARAMS_PER_CHAR * train_chars
+        cfg = replace(base, num_layers=given.get("num_layers", layers),
+                      hidden_size=given.get("hidden_size", hidden))  # fmt: skip
+        rate = probe_rate * probe.forward_flops_per_char() / cfg.forward_flops_per_char()
+        budget, params = rate * time_limit, cfg.num_params()
+        fits = (
+            budget >= CHARS_PER_PARAM * params
+            and params <= PARAMS_PER_CHAR * train_chars
+            and training_memory(cfg, batch, seq) <= device.free_memory
+        )
         if best is None or fits:
-            best = (layers, hidden, params, rate, budget)
-    layers, hidden, params, rate, budget = best
-    why = (
-        f"{time_limit:.0f}s at ~{rate / 1000:.1f}k chars/s is ~{budget / 1e6:.1f}M characters "
-        f"({budget / params:.1f} per parameter; aiming at >= {CHARS_PER_PARAM:g}) on "
-        f"{train_chars / 1e6:.2f}M training characters (parameters <= "
-        f"{PARAMS_PER_CHAR:g}x that)"
+            best = (cfg, rate, budget, params)
+    cfg, rate, budget, params = best
+    epochs = budget / max(train_chars, 1)
+    dropout = given.get("dropout", dropout_for(epochs))
+    lr = given.get("lr", lr_for(batch))
+    reason = (
+        f"{time_limit:.0f}s at ~{rate / 1000:.1f}k chars/s ({device.kind}, batch {batch}, "
+        f"{precision}) is ~{budget / 1e6:.1f}M characters: {budget / params:.1f} per parameter "
+        f"(aiming at >= {CHARS_PER_PARAM:g}), {epochs:.1f} passes over {train_chars / 1e6:.2f}M "
+        f"training characters (parameters <= {PARAMS_PER_CHAR:g}x those), hence dropout "
+        f"{dropout:g}, lr {lr:.2g}"
     )
-    return Choice(layers, hidden, params, rate, budget, why)
+    return Plan(cfg.num_layers, cfg.hidden_size, batch, seq, lr, dropout, precision, params,
+                rate, budget, epochs, reason)  # fmt: skip

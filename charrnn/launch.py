@@ -12,8 +12,7 @@ loop's: `{"kind": "autosize", ...}`), errors are raised.
 from __future__ import annotations
 
 import contextlib
-import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from charrnn import ckptfile
@@ -111,7 +110,7 @@ def _train(request, rt, resumed, origin, out, on_event, should_stop, progress):
         rt.barrier()
         if not _autosized(request):  # the size is known: refuse what cannot fit before reading
             model = origin.model_config if origin else request.model
-            check_fits_in_memory(replace(model, vocab_size=1), request.train)
+            check_fits_in_memory(replace(model, vocab_size=1), request.train, rt)
     corpus = load_corpus(
         request.file,
         data,
@@ -121,7 +120,7 @@ def _train(request, rt, resumed, origin, out, on_event, should_stop, progress):
         extend_vocab=request.extend_vocab,
     )
     train_cfg, model_cfg = _configs(request, corpus, resumed, origin, rt, report)
-    check_fits_in_memory(model_cfg, train_cfg)
+    check_fits_in_memory(model_cfg, train_cfg, rt)
     result = train(
         train_cfg,
         model_cfg,
@@ -153,7 +152,7 @@ def _configs(request: TrainRequest, corpus, resumed, origin, rt, report):
         return request.train, replace(origin.model_config, vocab_size=corpus.vocab.size, **dropout)
     model_cfg = replace(request.model, vocab_size=corpus.vocab.size)
     if _autosized(request):
-        model_cfg = _autosize(model_cfg, request.train, corpus, rt, report)
+        return _autosize(request, model_cfg, corpus, rt, report)
     return request.train, model_cfg
 
 
@@ -167,55 +166,50 @@ def _autosized(request: TrainRequest) -> bool:
     )
 
 
-def _autosize(model_cfg: ModelConfig, train_cfg: TrainConfig, corpus, rt, report) -> ModelConfig:
-    from charrnn import autosize
+PLANNED = ("num_layers", "hidden_size", "dropout", "batch_size", "seq_len", "lr")
+
+
+def _autosize(request: TrainRequest, model_cfg: ModelConfig, corpus, rt, report):
+    """(TrainConfig, ModelConfig) sized to the budget and the device (autosize.py); the options
+    the user gave are kept. May switch an "auto" precision to the one that measured faster."""
+    from charrnn import autosize, probe
     from charrnn.data import split
 
-    probe = replace(model_cfg, num_layers=autosize.PROBE[0], hidden_size=autosize.PROBE[1])
-    rate = autosize.probe_rate(
-        probe, train_cfg.batch_size, train_cfg.seq_len, rt.autocast, device=rt.device
-    )
+    train_cfg = request.train
+    given = {
+        name: getattr(model_cfg if name in MODEL_FIELDS else train_cfg, name)
+        for name in PLANNED
+        if name in request.given
+    }
+    if request.precision != "auto":
+        given["precision"] = rt.precision
     train_chars = len(split(corpus.ids, train_cfg.val_frac, train_cfg.test_frac)[0])
-    choice = autosize.choose(model_cfg, train_chars, train_cfg.time_limit, rate, probe)
-    report(
-        {
-            "kind": "autosize",
-            "model": model_cfg.model,
-            "num_layers": choice.num_layers,
-            "hidden_size": choice.hidden_size,
-            "params": choice.params,
-            "reason": choice.reason,
-        }
-    )
-    return replace(model_cfg, num_layers=choice.num_layers, hidden_size=choice.hidden_size)
+    chosen = autosize.plan(model_cfg, given, train_chars, train_cfg.time_limit,
+                           probe.device_for(rt))  # fmt: skip
+    rt.precision = chosen.precision
+    report({"kind": "autosize", "model": model_cfg.model, **asdict(chosen)})
+    model_cfg = replace(model_cfg, num_layers=chosen.num_layers, hidden_size=chosen.hidden_size,
+                        dropout=chosen.dropout)  # fmt: skip
+    train_cfg = replace(train_cfg, batch_size=chosen.batch_size, seq_len=chosen.seq_len,
+                        lr=chosen.lr)  # fmt: skip
+    return train_cfg, model_cfg
 
 
-def physical_memory() -> int:
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 1 << 40
-
-
-def check_fits_in_memory(model_cfg: ModelConfig, train_cfg: TrainConfig) -> None:
+def check_fits_in_memory(model_cfg: ModelConfig, train_cfg: TrainConfig, rt) -> None:
     """Refuse sizes that cannot fit before allocating them (and being killed for it)."""
-    weights = model_cfg.num_params() * 16  # fp32 weights, gradients, two AdamW moments
-    acts = (
-        train_cfg.batch_size
-        * train_cfg.seq_len
-        * model_cfg.num_layers
-        * model_cfg.hidden_size
-        * (model_cfg.gates + 2)
-        * 4
-        * 2
-    )
-    need, have = weights + acts, physical_memory()
-    if need > 0.8 * have:
+    from charrnn.autosize import training_memory
+    from charrnn.probe import free_memory
+
+    need = training_memory(model_cfg, train_cfg.batch_size, train_cfg.seq_len)
+    have = free_memory(rt.device)
+    if need > have:
+        where = f"the {have / 2**30:.1f} GiB free on {rt.device}" if rt.device.type != "cpu" else (
+            f"this machine's {have / 0.8 / 2**30:.0f} GiB")  # fmt: skip
         raise ConfigError(
             f"this model ({model_cfg.num_params():,} parameters) with --batch-size "
             f"{train_cfg.batch_size} x --seq-len {train_cfg.seq_len} needs about "
-            f"{need / 2**30:.1f} GiB, more than this machine's {have / 2**30:.0f} GiB; use a "
-            f"smaller --hidden-size, --num-layers, --embed-size or batch."
+            f"{need / 2**30:.1f} GiB, more than {where}; use a smaller --batch-size, "
+            f"--hidden-size, --num-layers or --embed-size."
         )
 
 

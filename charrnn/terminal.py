@@ -157,9 +157,10 @@ class TrainView:
         kind = r["kind"]
         if kind == "autosize":
             self.say(
-                f"model size: {r['num_layers']}x{r['hidden_size']} {r['model']} "
-                f"({r['params'] / 1e6:.2f}M parameters), because {r['reason']}. "
-                f"Give --hidden-size / --num-layers to choose yourself."
+                f"autosize: {r['num_layers']}x{r['hidden_size']} {r['model']} "
+                f"({r['params'] / 1e6:.2f}M parameters), batch {r['batch_size']}, seq "
+                f"{r['seq_len']}, lr {r['lr']:.2g}, dropout {r['dropout']:g}, {r['precision']}: "
+                f"{r['reason']}. Give --hidden-size / --num-layers to choose yourself."
             )
         elif kind == "start":
             cfg = r["model_config"]

@@ -77,7 +77,7 @@ def test_time_without_sizes_picks_a_model_and_says_why(cli, text_file, tmp_path)
 
     code, out, err = cli("train", text_file, "--time", "2s", "--out", tmp_path / "run")
     assert code == 0, err
-    said = re.search(r"model size: (\d+)x(\d+) lstm \(([\d.]+)M parameters\), because", err)
+    said = re.search(r"autosize: (\d+)x(\d+) lstm \(([\d.]+)M parameters\), batch 8", err)
     assert said, err
     cfg = checkpoint.read(tmp_path / "run").model_config
     assert (cfg.num_layers, cfg.hidden_size) == (int(said[1]), int(said[2]))

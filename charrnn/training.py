@@ -14,6 +14,7 @@ CPU continues exactly as if the run had never stopped.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from charrnn.runstate import Position
 from charrnn.runtime import Runtime
 from charrnn.trainconfig import TrainConfig
 
+OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 UNIGRAM_SAMPLE = 16 << 20  # training characters counted for the output bias's start
 MAX_BAD_STEPS = 5  # non-finite losses in a row before the run stops
 VAL_EXCERPT_CHARS = 4000  # validation text kept in checkpoints for `charrnn report`
@@ -178,12 +180,14 @@ class _Run:
         stop, last_seconds = False, 0.0
         while self.progress() < 1.0 and not stop:
             t0 = time.perf_counter()
-            stop = self.step(should_stop(), last_seconds)
+            with self._out_of_memory_is_an_error():
+                stop = self.step(should_stop(), last_seconds)
             last_seconds = time.perf_counter() - t0
             if pos.step % cfg.log_every == 0:
                 self.emit(self._train_record())
             if pos.step % cfg.eval_every == 0 and not stop:
-                self.eval_and_save()
+                with self._out_of_memory_is_an_error():
+                    self.eval_and_save()
             if cfg.keep_every and pos.step % cfg.keep_every == 0:
                 self.save(ckptfile.snapshot_name(pos.step), full=False)
         pos.train_seconds += last_seconds  # the last step's time (no later sync to share it)
@@ -266,6 +270,23 @@ class _Run:
             loss_value, norm_value, norm_value > cfg.grad_clip, x.numel(), last_seconds, lr
         )
         return stop
+
+    @contextlib.contextmanager
+    def _out_of_memory_is_an_error(self):
+        """The device ran out of memory: one line saying so and what to lower; the last
+        checkpoint written stays as it was."""
+        try:
+            yield
+        except OUT_OF_MEMORY:
+            last = self.pos.history[-1]["step"] if self.pos.history else None
+            kept = (f"{self.out_dir / ckptfile.LATEST} (step {last}) is intact"
+                    if last is not None else "no checkpoint was written yet")  # fmt: skip
+            raise TrainingError(
+                f"out of memory on {self.rt.device} at step {self.pos.step} (batch "
+                f"{self.cfg.batch_size} x seq {self.cfg.seq_len}, "
+                f"{self.model.config.num_params():,} parameters); {kept}. Lower --batch-size, "
+                f"--seq-len or --hidden-size."
+            ) from None
 
     def _nonfinite(self, loss_value: float, norm_value: float) -> None:
         pos = self.pos

@@ -128,3 +128,30 @@ def test_one_writer_per_run_directory(cli, text_file, tmp_path):
         proc.wait()
     code, out, err = cli("train", text_file, "--resume", run, "--max-steps", "3", "--quiet")
     assert code == 0, err
+
+
+def test_out_of_memory_during_a_run_is_one_line_and_the_checkpoint_survives(
+    cli, text_file, tmp_path, monkeypatch
+):
+    import torch
+
+    from charrnn import training
+    from tests.conftest import TINY_TRAIN
+
+    real_step = training._Run.step
+
+    def step(self, *args):
+        if self.pos.step == 15:
+            raise training.OUT_OF_MEMORY("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real_step(self, *args)
+
+    monkeypatch.setattr(training._Run, "step", step)
+    run = tmp_path / "run"
+    code, _, err = cli("train", text_file, "-o", run, "--max-steps", "40", *TINY_TRAIN)
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert code == 1 and len(lines) == 1 and "out of memory" in err and "--batch-size" in err
+    assert "(step 10) is intact" in err
+    ckpt = checkpoint.read(run / ckptfile.LATEST, groups=("model", "optim", "state", "rng"))
+    assert ckpt.meta["position"]["step"] == 10 and isinstance(
+        ckpt.tensors["rng.torch"], torch.Tensor
+    )

@@ -57,10 +57,16 @@ class BenchConfig:
         )
 
 
-def matmul_peak(seconds: float = 2.0, n: int = 1024, device: str = "cpu") -> float:
-    """fp32 GFLOP/s of a square matrix multiply, the best of repeated timings."""
+def matmul_peak(
+    seconds: float = 2.0, n: int = 1024, device: str = "cpu", precision: str = "fp32"
+) -> float:
+    """GFLOP/s of a square matrix multiply in the math the model's training runs in (fp32,
+    which on a GPU means TF32 tensor cores as Runtime enables them, or bf16), the best of
+    repeated synchronised timings."""
     n = n if device == "cpu" else 8192
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     best, end = 0.0, time.perf_counter() + seconds
     while time.perf_counter() < end:
@@ -181,6 +187,22 @@ def charrnn_sample_rate(model: CharRNN, batch: int, length: int) -> float:
     return batch * length / (time.perf_counter() - t0)
 
 
+def gpu_sample_rate(model: CharRNN, batch: int, length: int) -> dict:
+    """chars/s of charrnn's torch sampling loop on the model's device, `batch` samples at once."""
+    from charrnn.sample import generate_torch
+
+    cfg = SampleConfig(length=length, num_samples=batch, seed=0)
+    vocab = synthetic_corpus(10).vocab
+    for _ in generate_torch(model, vocab, SampleConfig(length=20, num_samples=batch, seed=0)):
+        pass  # warm-up
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in generate_torch(model, vocab, cfg):
+        pass
+    seconds = time.perf_counter() - t0
+    return {"batch": batch, "length": length, "chars_per_s": round(batch * length / seconds)}
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
@@ -195,14 +217,19 @@ def run(
     progress=lambda msg: None,
     device: str = "cpu",
 ) -> dict:
-    progress("fp32 matmul peak")
-    peak = matmul_peak(device=device)
+    Runtime(torch.device(device), "fp32")  # the math settings training uses (TF32 on a GPU)
+    peaks = {}
+    for precision in precisions:
+        progress(f"{precision} matmul peak")
+        peaks[precision] = matmul_peak(device=device, precision=precision)
     result = {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "device": device,
-        "peak_label": "fp32 matmul peak",
-        "matmul_peak_gflops": round(peak, 1),
+        "device_name": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
+        "peak_label": "fp32 (TF32) matmul peak" if device == "cuda" else "fp32 matmul peak",
+        "matmul_peak_gflops": round(peaks["fp32"], 1),
+        **{f"matmul_peak_{p}_gflops": round(v, 1) for p, v in peaks.items()},
         "train": [],
         "sample": [],
     }
@@ -214,7 +241,9 @@ def run(
             rate = charrnn_train_rate(bc, seconds, precision, device)
             row[f"charrnn_{precision}_chars_per_s"] = round(rate)
             row[f"charrnn_{precision}_gflops"] = round(rate * flops / 1e9, 1)
-            row[f"charrnn_{precision}_peak_fraction"] = round(rate * flops / 1e9 / peak, 3)
+            row[f"charrnn_{precision}_peak_fraction"] = round(
+                rate * flops / 1e9 / peaks[precision], 3
+            )
         if reference:
             progress(f"{bc.name}: plain PyTorch loop")
             ref = reference_train_rate(bc, seconds, device)
@@ -224,6 +253,9 @@ def run(
     sm = sample_model or BenchConfig(2, 256)
     torch.manual_seed(0)
     model = CharRNN(sm.model_config()).eval()
+    if device == "cuda":
+        result["sample_gpu"] = gpu_sample_rate(model.to(device), 1024, 1000)
+        model = model.cpu()
     for batch in (1, 32):
         progress(f"sampling {sm.num_layers}x{sm.hidden_size} at batch {batch}")
         length = sample_length if batch == 1 else sample_length // 4

@@ -13,6 +13,7 @@ import os
 import random
 import signal
 import sys
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -406,12 +407,16 @@ def sample(
     ] = None,
     num_samples: Annotated[int, config_option(S, "num_samples")] = S.num_samples,
     device: Annotated[
-        str, typer.Option(help="cpu (numpy step, fastest at small batches), cuda, cuda:N or mps.")
-    ] = "cpu",
+        str,
+        typer.Option(
+            help="auto (the numpy step on the CPU, fastest for a few samples; a GPU for 64 or "
+            "more samples when there is one), cpu, cuda, cuda:N or mps."
+        ),
+    ] = "auto",
 ):
     """Generate text from a checkpoint, streamed to stdout as it is made."""
     from charrnn import terminal
-    from charrnn.sample import prime_ids, sampler
+    from charrnn.sample import prime_ids, sampler, sampling_device
 
     if prime_file is not None:
         prime = _read_prime(prime_file)
@@ -428,7 +433,7 @@ def sample(
         num_samples=num_samples,
         stop=stop,
     )
-    vocab, generate = sampler(ckpt, device)
+    vocab, generate = sampler(ckpt, sampling_device(device, num_samples))
     prime_ids(vocab, cfg.prime)  # refuses characters the model never saw, before any output
     if fresh_seed:
         terminal.note(f"seed: {seed} (give --seed {seed} to repeat this sample)")
@@ -450,7 +455,7 @@ def _stream_samples(vocab, steps, cfg) -> None:
     from charrnn.sample import text_pieces
 
     rest = [[] for _ in range(cfg.num_samples)]
-    write = sys.stdout.write
+    write, started = sys.stdout.write, time.perf_counter()
     if cfg.num_samples > 1:
         terminal.note(f"--- sample 1 of {cfg.num_samples}")
     write(cfg.prime)
@@ -461,6 +466,12 @@ def _stream_samples(vocab, steps, cfg) -> None:
         if step % 32 == 0:
             sys.stdout.flush()
     write("\n")
+    if cfg.num_samples > 1:
+        chars = cfg.num_samples * sum(map(len, rest[1]))
+        rate = chars / (time.perf_counter() - started)
+        terminal.note(
+            f"generated {cfg.num_samples} samples, {chars:,} characters at {rate:,.0f} chars/s"
+        )
     for b in range(1, cfg.num_samples):
         sys.stdout.flush()
         terminal.note(f"--- sample {b + 1} of {cfg.num_samples}")
@@ -797,7 +808,10 @@ def bench(
         list[str] | None,
         typer.Option(help="LAYERSxHIDDEN models to time (repeat). Default: 2x256 and 2x512."),
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Streams per batch.")] = 64,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(min=1, help="Streams per batch. Default: 64 on a CPU, 256 on a GPU."),
+    ] = None,
     seq_len: Annotated[int, typer.Option(min=1, help="Steps per window.")] = 128,
     seconds: Annotated[
         float, typer.Option(min=0.1, help="Training seconds per measurement.")
@@ -813,9 +827,10 @@ def bench(
     from charrnn import tables, terminal
     from charrnn.runtime import pick_device, set_threads
 
-    configs = [
-        bench_module.parse_config(c, batch_size, seq_len) for c in config or ["2x256", "2x512"]
-    ]
+    kind = pick_device(device).type
+    names = config or (["2x256", "2x512"] if kind == "cpu" else ["3x512", "2x1024"])
+    batch = batch_size or (64 if kind == "cpu" else 256)
+    configs = [bench_module.parse_config(c, batch, seq_len) for c in names]
     set_threads(threads)
     result = bench_module.run(
         configs,
@@ -823,7 +838,7 @@ def bench(
         reference=reference,
         precisions=("fp32", "bf16") if bf16 else ("fp32",),
         progress=lambda msg: terminal.note(f"bench: {msg}", style="dim"),
-        device=pick_device(device).type,
+        device=kind,
     )
     if as_json:
         terminal.result(json.dumps(result, indent=1))

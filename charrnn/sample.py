@@ -82,6 +82,21 @@ def generate(model, vocab: Vocab, cfg: SampleConfig) -> Iterator[list[int]]:
     return generate_torch(model, vocab, cfg)
 
 
+GPU_SAMPLES = 64  # from this many samples at once, a GPU (when there is one) beats numpy
+
+
+def sampling_device(device: str, num_samples: int) -> str:
+    """ "auto": the numpy step on the CPU for a few samples (fastest at small batches, no torch
+    import), a GPU when there is one for many samples generated as one batch."""
+    if device != "auto":
+        return device
+    if num_samples < GPU_SAMPLES:
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def sampler(ckpt, device: str = "cpu"):
     """(vocab, generate(cfg)) for a checkpoint. On the CPU the weights are read as numpy arrays
     and torch is never imported; on a GPU the torch model runs."""

@@ -166,14 +166,20 @@ def grad_flow(flows: dict) -> Table:
 
 # --------------------------------------------------------------------------- bench, corpora
 def bench(result: dict, bf16: bool, reference: bool) -> list:
+    peaks = ", ".join(
+        f"{k.split('_')[2]} {v:,.0f}"
+        for k, v in result.items()
+        if k.startswith("matmul_peak_") and k.count("_") == 3  # fmt: skip
+    )
     t = _table(
-        f"training ({result['device']}, {result['peak_label']} {result['matmul_peak_gflops']} "
-        f"GFLOP/s, {result['threads']} threads)",
+        f"training ({result.get('device_name', result['device'])}, matmul peak GFLOP/s: {peaks}; "
+        f"{result['threads']} threads)",
         "config",
         "charrnn chars/s",
         "GFLOP/s",
         "of peak",
         "bf16 chars/s",
+        "bf16 of peak",
         "plain loop chars/s",
         "charrnn / plain",
     )
@@ -184,6 +190,7 @@ def bench(result: dict, bf16: bool, reference: bool) -> list:
             f"{r['charrnn_fp32_gflops']}",
             f"{r['charrnn_fp32_peak_fraction']:.0%}",
             f"{r.get('charrnn_bf16_chars_per_s', 0):,}" if bf16 else "-",
+            f"{r.get('charrnn_bf16_peak_fraction', 0):.0%}" if bf16 else "-",
             f"{r.get('reference_chars_per_s', 0):,}" if reference else "-",
             f"{r.get('ratio_vs_reference', 0):.2f}x" if reference else "-",
         )
@@ -196,7 +203,12 @@ def bench(result: dict, bf16: bool, reference: bool) -> list:
             f"{r['plain_chars_per_s']:,}",
             f"{r['ratio']:.1f}x",
         )
-    return [t, s, Text(f"peak RSS {result['peak_rss_mb']} MB")]
+    parts = [t, s]
+    if "sample_gpu" in result:
+        g = result["sample_gpu"]
+        parts.append(Text(f"sampling on the GPU: {g['batch']} samples x {g['length']} characters "
+                          f"at {g['chars_per_s']:,} chars/s"))  # fmt: skip
+    return [*parts, Text(f"peak RSS {result['peak_rss_mb']} MB")]
 
 
 def corpora(recipes: dict, builders: dict) -> Table:

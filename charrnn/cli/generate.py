@@ -1,0 +1,147 @@
+"""`charrnn sample` (streamed to stdout) and `charrnn export` (a package for sharing)."""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from charrnn.cli.app import (
+    CkptArg,
+    S,
+    app,
+    config_option,
+    examples,
+)
+from charrnn.errors import DataError
+from charrnn.sample import SampleConfig
+
+# --------------------------------------------------------------------------- sample
+EXAMPLES_SAMPLE = examples(
+    'charrnn sample runs/mytext --prime "The " --temperature 0.7 --length 1000',
+    "charrnn sample runs/mytext --num-samples 5 --stop $'\\n\\n' --seed 1",
+    "echo 'def ' | charrnn sample runs/code --prime-file -",
+)
+
+
+@app.command(epilog=EXAMPLES_SAMPLE)
+def sample(
+    ckpt: CkptArg,
+    length: Annotated[int, config_option(S, "length", "--length", "-n")] = S.length,
+    temperature: Annotated[
+        float, config_option(S, "temperature", "--temperature", "-t")
+    ] = S.temperature,
+    top_k: Annotated[int | None, config_option(S, "top_k")] = None,
+    argmax: Annotated[
+        bool, typer.Option("--argmax", help="Always take the most likely character (greedy).")
+    ] = False,
+    prime: Annotated[str, typer.Option(help="Text to start from; it is printed first.")] = "",
+    prime_file: Annotated[
+        Path | None, typer.Option(help="Read the prime text from this file (- for stdin).")
+    ] = None,
+    stop: Annotated[
+        str | None,
+        typer.Option(help="End each sample at the first occurrence of this text (not printed)."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Random seed, for a reproducible sample. Default: a fresh one, shown."),
+    ] = None,
+    num_samples: Annotated[int, config_option(S, "num_samples")] = S.num_samples,
+    device: Annotated[
+        str,
+        typer.Option(
+            help="auto (the numpy step on the CPU, fastest for a few samples; a GPU for 64 or "
+            "more samples when there is one), cpu, cuda, cuda:N or mps."
+        ),
+    ] = "auto",
+):
+    """Generate text from a checkpoint, streamed to stdout as it is made."""
+    from charrnn import terminal
+    from charrnn.sample import prime_ids, sampler, sampling_device
+
+    if prime_file is not None:
+        prime = _read_prime(prime_file)
+    fresh_seed = seed is None
+    if fresh_seed:
+        seed = random.SystemRandom().randrange(2**31)
+    cfg = SampleConfig(
+        length=length,
+        temperature=temperature,
+        top_k=top_k,
+        argmax=argmax,
+        prime=prime,
+        seed=seed,
+        num_samples=num_samples,
+        stop=stop,
+    )
+    vocab, generate = sampler(ckpt, sampling_device(device, num_samples))
+    prime_ids(vocab, cfg.prime)  # refuses characters the model never saw, before any output
+    if fresh_seed:
+        terminal.note(f"seed: {seed} (give --seed {seed} to repeat this sample)")
+    _stream_samples(vocab, generate(cfg), cfg)
+
+
+def _read_prime(path: Path) -> str:
+    try:
+        if str(path) == "-":
+            return sys.stdin.read()
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"--prime-file {path}: cannot read it as UTF-8 text ({e}).") from None
+
+
+def _stream_samples(vocab, steps, cfg) -> None:
+    """Sample 1 streams to stdout as it is made; samples 2..N follow it, headed on stderr."""
+    from charrnn import terminal
+    from charrnn.sample import text_pieces
+
+    rest = [[] for _ in range(cfg.num_samples)]
+    write, started = sys.stdout.write, time.perf_counter()
+    if cfg.num_samples > 1:
+        terminal.note(f"--- sample 1 of {cfg.num_samples}")
+    write(cfg.prime)
+    for step, pieces in enumerate(text_pieces(vocab, steps, cfg)):
+        write(pieces[0])
+        for b in range(1, cfg.num_samples):
+            rest[b].append(pieces[b])
+        if step % 32 == 0:
+            sys.stdout.flush()
+    write("\n")
+    if cfg.num_samples > 1:
+        chars = cfg.num_samples * sum(map(len, rest[1]))
+        rate = chars / (time.perf_counter() - started)
+        terminal.note(
+            f"generated {cfg.num_samples} samples, {chars:,} characters at {rate:,.0f} chars/s"
+        )
+    for b in range(1, cfg.num_samples):
+        sys.stdout.flush()
+        terminal.note(f"--- sample {b + 1} of {cfg.num_samples}")
+        write(cfg.prime + "".join(rest[b]) + "\n")
+    sys.stdout.flush()
+
+
+# --------------------------------------------------------------------------- export
+EXAMPLES_EXPORT = examples(
+    "charrnn export runs/mytext shared/mytext-lstm",
+)
+
+
+@app.command(epilog=EXAMPLES_EXPORT)
+def export(
+    ckpt: CkptArg,
+    out_dir: Annotated[
+        Path, typer.Argument(help="Directory to write the package into.", show_default=False)
+    ],
+    seed: Annotated[int, typer.Option(help="Seed for the model card's sample.")] = 0,
+):
+    """Package a model for sharing: model.safetensors (weights), config.json (sizes and
+    vocabulary) and README.md (a model card), with no local path and no validation text."""
+    from charrnn import terminal
+    from charrnn.export import export as export_model
+
+    terminal.result(terminal.safe(export_model(ckpt, out_dir, seed=seed)))

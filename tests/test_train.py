@@ -8,7 +8,8 @@ from charrnn import checkpoint
 from charrnn.corpus import prepare
 from charrnn.errors import CheckpointError, ConfigError
 from charrnn.model import ModelConfig
-from charrnn.training import TrainConfig, lr_at, train
+from charrnn.optimization import lr_at
+from charrnn.training import TrainConfig, train
 
 TINY = dict(seq_len=16, batch_size=4, eval_every=20, log_every=1, warmup_steps=5)
 

@@ -75,26 +75,18 @@ def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: Fals
     out = request.out or default_out
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file; give a directory for the run.")
-    with RunLock(out) if rt.is_main else contextlib.nullcontext():
+    with contextlib.ExitStack() as held:
+        if rt.is_main:
+            held.enter_context(RunLock(out))
+        if request.tensorboard is not None and rt.is_main:
+            from charrnn.tensorboard_log import TensorBoardLog
+
+            on_event = _tee(on_event, held.enter_context(TensorBoardLog(request.tensorboard)))
         try:
-            return _run(request, rt, resumed, origin, out, on_event, should_stop, progress)
+            return _train(request, rt, resumed, origin, out, on_event, should_stop, progress)
         except BaseException:
             rt.close(clean=False)
             raise
-
-
-def _run(request, rt, resumed, origin, out, on_event, should_stop, progress):
-    board = None
-    if request.tensorboard is not None and rt.is_main:
-        from charrnn.tensorboard_log import TensorBoardLog
-
-        board = TensorBoardLog(request.tensorboard)
-        on_event = _tee(on_event, board)
-    try:
-        return _train(request, rt, resumed, origin, out, on_event, should_stop, progress)
-    finally:
-        if board is not None:
-            board.close()
 
 
 def _train(request, rt, resumed, origin, out, on_event, should_stop, progress):

@@ -48,5 +48,9 @@ class TensorBoardLog:
         elif kind in ("done", "checkpoint"):
             self.writer.flush()
 
-    def close(self) -> None:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
         self.writer.close()
+        return False

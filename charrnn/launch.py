@@ -65,7 +65,7 @@ def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: Fals
     rt = from_environment(request.device, request.precision)
     resumed = origin = None
     if request.resume is not None:
-        groups = ("model", "optim", "state", "rng")
+        groups = ("model", "optim", "state", "rng", "ema")
         resumed = checkpoint.read(resume_path(request.resume), groups=groups)
         _check_same_model(resumed, request, "--resume")
     if request.init_from is not None:

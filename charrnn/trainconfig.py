@@ -56,6 +56,14 @@ class TrainConfig:
         0.05, "Share at the very end held out for a final test figure.", 0, 1, high_open=True
     )
     log_every: int = option(10, "Steps between progress records.", 1)
+    ema: float | None = option(
+        None,
+        "Average the weights along training with this decay (e.g. 0.999); validation, best.ckpt "
+        "and sampling use the average.",
+        0,
+        1,
+        high_open=True,
+    )
     seed: int = option(1337, "Random seed (CPU runs with the same seed are identical).")
 
     def __post_init__(self):

@@ -32,7 +32,7 @@ from charrnn.errors import ConfigError, TrainingError
 from charrnn.evaluate import loss_sum
 from charrnn.metrics import LN2, METRICS, MetricsFile
 from charrnn.model import CharRNN, ModelConfig, detach_state, grow_vocab, init_output_bias
-from charrnn.optimization import lr_at, make_optimizer, progress_of
+from charrnn.optimization import WeightAverage, lr_at, make_optimizer, progress_of
 from charrnn.runstate import Position
 from charrnn.runtime import Runtime
 from charrnn.trainconfig import TrainConfig
@@ -99,6 +99,7 @@ class _Run:
         init_output_bias(model, np.bincount(sample, minlength=V)[:V])
         self.model = model.to(rt.device)
         self.optimizer = make_optimizer(self.model, cfg)
+        self.average = WeightAverage(self.model, cfg.ema) if cfg.ema else None
         self.pos, self.state, self.resumed = Position(), None, False
         self.on_event = on_event
         self.val_excerpt = corpus.vocab.decode(np.asarray(self.val_ids[:VAL_EXCERPT_CHARS]))
@@ -121,6 +122,8 @@ class _Run:
             ckpt, self.model, self.optimizer, self.corpus, self.rt, self.rows, self.cfg.batch_size
         )
         self.origin = ckpt.meta.get("init_from")
+        if self.average:
+            self.average.load(ckpt.group("ema"))
         self.resumed = True
 
     def emit(self, record: dict) -> None:
@@ -217,6 +220,8 @@ class _Run:
             self.state = detach_state(new_state)
         elif math.isfinite(loss_value) and math.isfinite(norm_value):
             self.optimizer.step()
+            if self.average:
+                self.average.update(self.model, pos.step)
             self.state = detach_state(new_state)
             pos.bad_steps = 0
         else:  # skip the update; keep the previous weights and state
@@ -283,14 +288,20 @@ class _Run:
         return total / count if count else float("nan")
 
     def eval_and_save(self) -> None:
+        """Validation (on the averaged weights with --ema); best.ckpt when it improved (those
+        weights), latest.ckpt always (everything, for resume)."""
         pos = self.pos
-        val_loss = self.loss_on(self.val_ids)
-        improved = math.isfinite(val_loss) and (
-            pos.best_val_loss is None or val_loss < pos.best_val_loss
-        )
-        if improved:
-            pos.best_val_loss = val_loss
-            self.best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        with self._evaluated_weights():
+            val_loss = self.loss_on(self.val_ids)
+            improved = math.isfinite(val_loss) and (
+                pos.best_val_loss is None or val_loss < pos.best_val_loss
+            )
+            if improved:
+                pos.best_val_loss = val_loss
+                self.best_weights = {
+                    k: v.detach().clone() for k, v in self.model.state_dict().items()
+                }
+                self.save(ckptfile.BEST, full=False)
         record = {
             "kind": "val",
             "step": pos.step,
@@ -301,8 +312,6 @@ class _Run:
             "train_seconds": round(pos.train_seconds, 3),
         }
         pos.history.append({k: record[k] for k in ("step", "val_loss", "train_seconds")})
-        if improved:
-            self.save(ckptfile.BEST, full=False)
         self.save(ckptfile.LATEST, full=True)
         self.emit(record)
 
@@ -312,8 +321,14 @@ class _Run:
         state = self.rt.gather_rows(self.state) if full else None
         if self.rt.is_main:
             extra = runstate.training_tensors(self.optimizer, state) if full else {}
+            if full and self.average:
+                extra.update(self.average.tensors())
             meta = runstate.meta(self.cfg, self.corpus, self.pos, self.val_excerpt, self.origin)
             checkpoint.save(self.out_dir / name, self.model, self.corpus.vocab, meta, extra)
+
+    def _evaluated_weights(self):
+        """The weights evaluation and best.ckpt use: the average with --ema, else the model's."""
+        return self.average.swapped_in(self.model) if self.average else contextlib.nullcontext()
 
     def test(self) -> float | None:
         """The test split, scored with the best weights (kept in memory on every rank)."""

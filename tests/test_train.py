@@ -229,3 +229,24 @@ def test_resume_without_stop_options_keeps_the_runs_own_end(cli, text_file, tmp_
     assert cli("train", text_file, "--out", run, "--max-steps", "30", *TINY_TRAIN)[0] == 0
     code, out, _ = cli("train", text_file, "--resume", run, *TINY_TRAIN)
     assert code == 0 and "done: 30 steps" in out  # nothing left to do
+
+
+def test_weight_average_is_what_validation_and_best_ckpt_use(corpus, tmp_path):
+    """With --ema the validation figure and best.ckpt are the averaged weights' (and resume
+    restores the average), not the last step's."""
+    from charrnn.checkpoint import load_model
+    from charrnn.data import split
+    from charrnn.evaluate import loss_sum
+
+    cfg = TrainConfig(max_steps=20, ema=0.9, **{**TINY, "eval_every": 20})
+    records = []
+    train(cfg, _model(corpus), corpus, tmp_path / "run", on_event=records.append)
+    best = checkpoint.read(tmp_path / "run" / "best.ckpt")
+    latest = checkpoint.read(tmp_path / "run" / "latest.ckpt", groups=("model", "ema"))
+    assert len(latest.group("ema")) == len(list(load_model(best.path)[0].parameters()))
+    trained = latest.group("model")
+    assert any(not torch.equal(trained[k], v) for k, v in best.group("model").items())
+    val = next(r for r in records if r["kind"] == "val")["val_loss"]
+    val_ids = split(corpus.ids, cfg.val_frac, cfg.test_frac)[1]
+    total, count = loss_sum(load_model(best.path)[0], val_ids, cfg.seq_len, cfg.eval_batch_size)
+    assert total / count == pytest.approx(val, rel=1e-5)

@@ -109,6 +109,7 @@ def train(
     weight_decay: Annotated[float, config_option(T, "weight_decay")] = T.weight_decay,
     grad_clip: Annotated[float, config_option(T, "grad_clip")] = T.grad_clip,
     seed: Annotated[int, config_option(T, "seed")] = T.seed,
+    ema: Annotated[float | None, config_option(T, "ema")] = T.ema,
     epochs: Annotated[float | None, config_option(T, "epochs")] = None,
     max_steps: Annotated[int | None, config_option(T, "max_steps")] = None,
     time: Annotated[
@@ -167,6 +168,7 @@ def train(
             test_frac=test_frac,
             log_every=log_every,
             seed=seed,
+            ema=ema,
         ),
         data=DataOptions(
             unit=unit.value, max_vocab=max_vocab, min_count=min_count, cache_dir=cache_dir

@@ -94,9 +94,11 @@ fi
 
 if has sample; then
   run="$RUNS/warpeace"; [ -d "$run" ] || run="$RUNS/nanogpt"
+  # To a file, not through `head`: a closed pipe would end the sampler before its rate line.
   charrnn sample "$run" --device "$DEVICE" --num-samples "$SAMPLES" --length 1000 --seed 0 \
-    2> "$OUT/sample.txt" | head -c 600 > "$OUT/sample_text.txt"
-  grep -v "^--- sample" "$OUT/sample.txt"
+    > "$RUNS/samples.txt" 2> "$OUT/sample.txt"
+  head -c 600 "$RUNS/samples.txt" > "$OUT/sample_text.txt"
+  grep -v "^--- sample" "$OUT/sample.txt" || true
 fi
 
 if has torchrun; then

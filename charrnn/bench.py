@@ -119,7 +119,11 @@ def charrnn_train_rate(
             on_event=records.append,
         )
     rates = [r["chars_per_s"] for r in records if r["kind"] == "train"][1:]
-    return float(np.median(rates)) if rates else float("nan")
+    if rates:
+        return float(np.median(rates))
+    # Too short a run for a logged rate after warm-up: the whole run's average, warm-up included.
+    done = next(r for r in records if r["kind"] == "done")
+    return done["step"] * bc.batch_size * bc.seq_len / max(done["train_seconds"], 1e-9)
 
 
 class PlainLSTM(nn.Module):

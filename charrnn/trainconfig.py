@@ -31,7 +31,7 @@ class TrainConfig:
         low_open=True,
     )
     warmup_steps: int = option(50, "Steps of linear warmup.", 0)
-    weight_decay: float = option(0.01, "AdamW weight decay on matrices.", 0)
+    weight_decay: float = option(0.1, "AdamW weight decay on matrices.", 0)
     grad_clip: float = option(5.0, "Clip the global gradient norm to this.", 0, low_open=True)
     epochs: float | None = option(
         None, "Stop after this many passes over the training text.", 0, low_open=True

@@ -63,8 +63,11 @@ def test_two_processes_match_one(text_file, tmp_path):
     charrnn(f"train {text_file} --out {tmp_path / 'two'} --max-steps 24 {FLAGS}", tmp_path, 2)
     one, two = _records(tmp_path / "one", "train"), _records(tmp_path / "two", "train")
     assert len(one) == len(two) == 24
+    # The same sums in another order: equal to ~1e-7 at first, drifting to ~2e-4 by step 24. A
+    # wrong split or an unaveraged gradient is off by far more (grad_norm by a factor of 2).
     for a, b in zip(one, two, strict=True):
-        assert b["loss"] == pytest.approx(a["loss"], rel=1e-4, abs=1e-5)
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-3)
+        assert b["grad_norm"] == pytest.approx(a["grad_norm"], rel=1e-2)
     va, vb = _records(tmp_path / "one", "val"), _records(tmp_path / "two", "val")
     assert [v["val_loss"] for v in vb] == pytest.approx([v["val_loss"] for v in va], rel=1e-4)
     done = _records(tmp_path / "two", "done")
@@ -83,4 +86,4 @@ def test_resume_with_another_number_of_processes(text_file, tmp_path):
     charrnn(f"train {text_file} --resume {tmp_path / 'part'} --max-steps 12 --quiet", tmp_path)
     a = [r["loss"] for r in _records(tmp_path / "whole", "train")]
     b = [r["loss"] for r in _records(tmp_path / "part", "train")]
-    assert b == pytest.approx(a, rel=1e-4, abs=1e-5)
+    assert b == pytest.approx(a, rel=1e-3)  # float drift only, as above

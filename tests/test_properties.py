@@ -118,9 +118,12 @@ def test_cli_never_prints_a_traceback(cli, text_file, tmp_path, options):
         "1000",
     ]
     for name, value in options:
+        # A huge step count is a valid option and a long run: not what this test is about.
+        assume(not (name == "--max-steps" and value.isdigit() and int(value) > 1000))
         args += [name, value]
     code, out, err = cli(*args)
     assert "Traceback" not in err and "Traceback" not in out
-    assert code in (0, 2), (args, code, err)
+    # 2: an option refused before training; 1: only a run that diverged (a huge --lr) and said so.
+    assert code in (0, 2) or (code == 1 and "training diverged" in err), (args, code, err)
     if code:
         assert len([x for x in err.splitlines() if x.strip()]) == 1, err

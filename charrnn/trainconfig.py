@@ -21,6 +21,13 @@ STOP_FIELDS = ("epochs", "max_steps", "time_limit")
 class TrainConfig:
     seq_len: int = option(64, "Truncated-BPTT window: steps backpropagated through.", 1)
     batch_size: int = option(8, "Parallel contiguous streams per batch.", 1)
+    chunk_len: int = option(
+        0,
+        "Streams jump to a random place in the text every this many characters (a fresh order "
+        "each epoch), so batches do not dwell on a few stretches of it; 0 keeps B contiguous "
+        "streams (char-rnn's layout).",
+        0,
+    )
     lr: float = option(3e-3, "Peak AdamW learning rate.", 0, low_open=True)
     min_lr_frac: float = option(0.05, "The schedule ends at lr x this.", 0, 1)
     decay_frac: float = option(

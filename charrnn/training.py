@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from charrnn import checkpoint, ckptfile, runstate
 from charrnn.corpus import Corpus
-from charrnn.data import Layout, split, window
+from charrnn.data import layout_for, split, window
 from charrnn.errors import ConfigError, TrainingError
 from charrnn.evaluate import loss_sum
 from charrnn.metrics import LN2, METRICS, MetricsFile
@@ -85,7 +85,9 @@ class _Run:
     def __init__(self, cfg, model_config, corpus, out_dir, rt: Runtime, on_event):
         self.cfg, self.corpus, self.out_dir, self.rt = cfg, corpus, out_dir, rt
         self.train_ids, self.val_ids, self.test_ids = split(corpus.ids, cfg.val_frac, cfg.test_frac)
-        self.layout = Layout(len(self.train_ids), cfg.batch_size, cfg.seq_len)
+        self.layout = layout_for(
+            len(self.train_ids), cfg.batch_size, cfg.seq_len, cfg.chunk_len, cfg.seed
+        )
         if self.layout.stream_len < 1:
             raise ConfigError(
                 f"{corpus.path}: the training split has {len(self.train_ids)} characters, too "
@@ -190,7 +192,7 @@ class _Run:
         cfg, pos, rt = self.cfg, self.pos, self.rt
         if pos.window == 0:
             self.state = None  # each epoch starts the streams again from a zero state
-        x, y = window(self.train_ids, self.layout, pos.window, self.rows)
+        x, y = window(self.train_ids, self.layout, pos.window, self.rows, pos.epoch)
         x, y = torch.from_numpy(x).to(rt.device), torch.from_numpy(y).to(rt.device)
         seg = pos.segment
         lr = lr_at(cfg, pos.step - seg["step"], self.progress(), seg["lr"])

@@ -24,6 +24,27 @@ def test_window_layout_matches_worked_example():
     assert xr.tolist() == [[4, 5, 6], [8, 9, 10]]
 
 
+def test_shuffled_chunks_change_order_each_epoch_and_repeat_with_the_seed():
+    ids = np.arange(10_001)
+    layout = data.layout_for(len(ids), batch_size=4, seq_len=10, chunk_len=50, seed=1)
+    assert layout.chunk_windows == 5 and layout.chunk_chars == 50
+    first = [data.window(ids, layout, w, epoch=0)[0] for w in range(layout.num_windows)]
+    again = [data.window(ids, layout, w, epoch=0)[0] for w in range(layout.num_windows)]
+    other = [data.window(ids, layout, w, epoch=1)[0] for w in range(layout.num_windows)]
+    assert all((a == b).all() for a, b in zip(first, again, strict=True))
+    assert not all((a == b).all() for a, b in zip(first, other, strict=True))
+    # Each chunk starts at a multiple of the chunk length; stream b's rows jump between chunks.
+    assert all((x[:, 0] % 50 == 0).all() for x in first[::5])
+    starts = np.stack([x[:, 0] for x in first[::5]])  # (chunks per stream, B)
+    assert len(np.unique(starts)) == starts.size
+
+
+def test_too_short_a_text_for_chunks_falls_back_to_contiguous_streams():
+    layout = data.layout_for(100, batch_size=4, seq_len=10, chunk_len=50, seed=1)
+    assert layout.chunk_windows == 0 and layout.stream_len == 24
+    assert data.layout_for(10_000, 4, 10, chunk_len=0, seed=1).chunk_windows == 0
+
+
 def test_split_is_contiguous_train_val_test():
     ids = np.arange(100)
     tr, va, te = data.split(ids, 0.1, 0.2)

@@ -38,6 +38,24 @@ def test_windows_cover_each_training_character_once(n, batch, seq):
     assert n - 1 - len(seen) < batch  # at most batch - 1 characters left over
 
 
+@given(st.integers(2, 3000), st.integers(1, 12), st.integers(1, 20), st.integers(1, 6),
+       st.integers(0, 3))  # fmt: skip
+def test_shuffled_chunks_cover_distinct_characters_each_epoch(n, batch, seq, k, epoch):
+    ids = np.arange(n)
+    layout = data.Layout(n, batch, seq, chunk_windows=k, seed=5)
+    assume(layout.chunks_per_stream >= 1)
+    windows = [data.window(ids, layout, w, epoch=epoch) for w in range(layout.num_windows)]
+    for w, (x, y) in enumerate(windows):
+        assert x.shape == (batch, seq) and (y == x + 1).all()
+        if w % k:  # inside a chunk each stream continues where its last window ended
+            assert (x[:, 0] == windows[w - 1][0][:, -1] + 1).all()
+    seen = np.concatenate([x.ravel() for x, _ in windows])
+    assert len(np.unique(seen)) == len(seen) == layout.chars_per_epoch  # no character twice
+    assert seen.max() < n - 1  # every target exists
+    # Fewer than one chunk per stream plus one chunk's worth is left out of an epoch.
+    assert n - 1 - len(seen) < (batch + 1) * layout.chunk_chars
+
+
 @given(
     model=st.sampled_from(list(CELLS)),
     layers=st.integers(1, 3),

@@ -96,6 +96,7 @@ def train(
     batch_size: Annotated[
         int, config_option(T, "batch_size", more="(Tuned for CPUs; on a GPU use 64 or more.)")
     ] = T.batch_size,
+    chunk_len: Annotated[int, config_option(T, "chunk_len")] = T.chunk_len,
     val_frac: Annotated[float, config_option(T, "val_frac")] = T.val_frac,
     test_frac: Annotated[float, config_option(T, "test_frac")] = T.test_frac,
     unit: UnitOpt = Unit.char,
@@ -153,6 +154,7 @@ def train(
         train=TrainConfig(
             seq_len=seq_len,
             batch_size=batch_size,
+            chunk_len=chunk_len,
             lr=lr,
             min_lr_frac=min_lr_frac,
             decay_frac=decay_frac,

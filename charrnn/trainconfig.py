@@ -20,9 +20,9 @@ STOP_FIELDS = ("epochs", "max_steps", "time_limit")
 @dataclass(frozen=True)
 class TrainConfig:
     seq_len: int = option(64, "Truncated-BPTT window: steps backpropagated through.", 1)
-    batch_size: int = option(8, "Parallel contiguous streams per batch.", 1)
+    batch_size: int = option(8, "Parallel streams per batch (each carries its state).", 1)
     chunk_len: int = option(
-        0,
+        1024,
         "Streams jump to a random place in the text every this many characters (a fresh order "
         "each epoch), so batches do not dwell on a few stretches of it; 0 keeps B contiguous "
         "streams (char-rnn's layout).",
@@ -90,6 +90,8 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
+        # Runs saved before chunk_len existed read contiguous streams; resumed, they still do.
+        d = {"chunk_len": 0, **d}
         return cls(**{k: v for k, v in d.items() if k in known})
 
 

@@ -10,8 +10,9 @@ import torch.nn.functional as F
 
 from charrnn import checkpoint
 from charrnn.corpus import prepare
-from charrnn.data import Layout, split, window
+from charrnn.data import layout_for, split, window
 from charrnn.model import CharRNN, ModelConfig, grow_vocab
+from charrnn.trainconfig import TrainConfig
 from charrnn.vocab import Vocab
 from tests.conftest import TINY_TRAIN, make_text
 
@@ -33,7 +34,8 @@ def test_fine_tuning_starts_where_the_model_scores_the_new_text_and_learns(cli, 
     model, vocab, _ = checkpoint.load_model(run)  # what the trained model scores on B's window
     ids = prepare(new_text, base_vocab=vocab).ids
     train_ids = split(ids, 0.05, 0.05)[0]
-    x, y = window(train_ids, Layout(len(train_ids), 4, 16), 0)
+    T = TrainConfig()  # the run's layout: its default chunk length and seed
+    x, y = window(train_ids, layout_for(len(train_ids), 4, 16, T.chunk_len, T.seed), 0)
     with torch.no_grad():
         logits, _ = model(torch.from_numpy(x))
     first = F.cross_entropy(logits.flatten(0, 1), torch.from_numpy(y).flatten()).item()

@@ -166,7 +166,7 @@ def test_nonfinite_loss_skips_steps_then_stops(corpus, tmp_path, monkeypatch):
 
 
 def test_recorded_grad_norm_is_the_norm_before_clipping(corpus, tmp_path):
-    from charrnn.data import Layout, split, window
+    from charrnn.data import layout_for, split, window
     from charrnn.model import CharRNN, init_output_bias
 
     records = []
@@ -178,7 +178,8 @@ def test_recorded_grad_norm_is_the_norm_before_clipping(corpus, tmp_path):
     train_ids = split(corpus.ids, cfg.val_frac, cfg.test_frac)[0]
     vocab = corpus.vocab.size
     init_output_bias(model, np.bincount(np.asarray(train_ids), minlength=vocab)[:vocab])
-    x, y = window(train_ids, Layout(len(train_ids), cfg.batch_size, cfg.seq_len), 0)
+    layout = layout_for(len(train_ids), cfg.batch_size, cfg.seq_len, cfg.chunk_len, cfg.seed)
+    x, y = window(train_ids, layout, 0)
     logits, _ = model(torch.from_numpy(x))
     torch.nn.functional.cross_entropy(
         logits.flatten(0, 1), torch.from_numpy(y).flatten()

@@ -47,6 +47,9 @@ def atomic_write_bytes(path: Path, data: bytes, *, what: str, error: type, hint:
         tmp.unlink(missing_ok=True)
         kept = f"; the previous {path.name} is intact" if path.exists() else ""
         raise error(f"could not write {what} {path}: {e.strerror or e}{kept}. {hint}") from None
+    except BaseException:  # Ctrl-C or SIGTERM mid-write: no temp file left behind
+        tmp.unlink(missing_ok=True)
+        raise
     try:  # make the rename itself durable
         fd = os.open(path.parent, os.O_RDONLY)
         try:

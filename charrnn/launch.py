@@ -93,6 +93,11 @@ def _train(request, rt, resumed, origin, out, on_event, should_stop, progress):
     from charrnn.training import train
 
     report = on_event if rt.is_main else (lambda r: None)
+    if "seed" in request.given and "time_limit" in request.given:
+        report({"kind": "note", "text": "--seed with --time: the stop comes from the clock"
+                + (" and the size from a throughput probe" if _autosized(request) else "")
+                + ", so this run will not repeat bit for bit; --max-steps or --epochs (and "
+                "explicit sizes) do."})  # fmt: skip
     data, base = request.data, resumed or origin
     if base is not None:
         data = replace(data, unit=base.vocab.unit)

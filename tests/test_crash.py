@@ -155,3 +155,36 @@ def test_out_of_memory_during_a_run_is_one_line_and_the_checkpoint_survives(
     assert ckpt.meta["position"]["step"] == 10 and isinstance(
         ckpt.tensors["rng.torch"], torch.Tensor
     )
+
+
+def _file_size_limit(limit: int):
+    def apply():  # in the child, before exec
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() fails with EFBIG, not a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_FSIZE as a full disk: Linux")
+def test_a_full_disk_is_one_line_and_the_previous_checkpoint_loads(text_file, tmp_path):
+    """A real failed write, not an injected one: the kernel refuses to let the file grow."""
+    run = tmp_path / "run"
+    train = [sys.executable, "-m", "charrnn", "train", str(text_file)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    first = subprocess.run(train + ["--out", str(run), *FLAGS, "--max-steps", "4"],
+                           capture_output=True, text=True, env=env)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    size = (run / ckptfile.LATEST).stat().st_size
+    full = subprocess.run(train + ["--resume", str(run), "--max-steps", "4", "--quiet"],
+                          capture_output=True, text=True, env=env,
+                          preexec_fn=_file_size_limit(size // 2))  # fmt: skip
+    lines = [x for x in full.stderr.splitlines() if x.strip()]
+    assert full.returncode == 1 and len(lines) == 1, full.stderr
+    assert "could not write checkpoint" in full.stderr and "intact" in full.stderr
+    assert "Traceback" not in full.stderr
+    ckpt = checkpoint.read(run / ckptfile.LATEST, groups=("model", "optim", "state", "rng"))
+    assert ckpt.meta["position"]["step"] == 4  # the checkpoint before the failed write
+    checkpoint.build_model(ckpt)
+    assert not list(run.glob(".*.tmp*"))  # the half-written temp file was removed

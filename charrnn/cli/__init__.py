@@ -9,8 +9,11 @@ torch and the heavy modules are imported inside the commands, so `charrnn --help
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import signal
 import sys
+import threading
 
 import typer
 
@@ -30,15 +33,45 @@ for _group in ("train", "generate", "look", "tools"):
 UsageException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
+class Interrupted(BaseException):
+    """SIGINT / SIGTERM outside training (which installs its own handlers to save a checkpoint
+    first): unwinds the command so half-written files are removed on the way out. Not a
+    KeyboardInterrupt, which Typer would turn into a silent exit code."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _interrupted(signum, frame):
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _signals_interrupt():
+    """SIGINT and SIGTERM raise Interrupted for the duration of the command."""
+    if threading.current_thread() is not threading.main_thread():  # only there can it be set
+        yield
+        return
+    old = {s: signal.signal(s, _interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Runs the app; turns usage errors and library errors into one line and an exit code:
-    0 success (also when the reader of stdout goes away), 2 usage, 1 runtime failure."""
+    0 success (also when the reader of stdout goes away), 2 usage, 1 runtime failure, 130 / 143
+    interrupted by SIGINT / SIGTERM."""
     args = list(sys.argv[1:] if argv is None else argv)
     groups = {"corpus"}
     if not args or args in ([g] for g in groups):  # no command: the help, and success
         args.append("--help")
     try:
-        code = app(args=args, standalone_mode=False)
+        with _signals_interrupt():
+            code = app(args=args, standalone_mode=False)
     except UsageException as e:
         known = {c.name or c.callback.__name__ for c in app.registered_commands} | groups
         command = args[0] if args[0] in known else ""
@@ -52,6 +85,13 @@ def main(argv: list[str] | None = None) -> None:
 
         terminal.error(str(e))
         sys.exit(e.exit_code)
+    except (Interrupted, KeyboardInterrupt, typer.Abort) as e:
+        from charrnn import terminal
+
+        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        terminal.error(f"interrupted ({name}); files being written were not left behind.")
+        sys.exit(128 + signum)
     except BrokenPipeError:  # `charrnn sample ckpt | head`
         _quiet_stdout()
         sys.exit(0)

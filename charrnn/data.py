@@ -57,8 +57,12 @@ class Layout:
         return self.chunk_windows * self.seq_len
 
     @property
+    def num_chunks(self) -> int:
+        return (self.n - 1) // self.chunk_chars if self.chunk_windows else 0
+
+    @property
     def chunks_per_stream(self) -> int:
-        return (self.n - 1) // self.chunk_chars // self.batch_size if self.chunk_windows else 0
+        return self.num_chunks // self.batch_size
 
     @property
     def stream_len(self) -> int:  # L
@@ -78,19 +82,19 @@ class Layout:
 def layout_for(n: int, batch_size: int, seq_len: int, chunk_len: int, seed: int) -> Layout:
     """Shuffled chunks of about `chunk_len` characters when the text holds at least one per
     stream; contiguous streams when chunk_len is 0 or the text is too short."""
-    shuffled = Layout(n, batch_size, seq_len, max(1, round(chunk_len / seq_len)), seed)
-    if chunk_len and shuffled.chunks_per_stream >= 1:
-        return shuffled
+    if chunk_len:
+        shuffled = Layout(n, batch_size, seq_len, max(1, round(chunk_len / seq_len)), seed)
+        if shuffled.chunks_per_stream >= 1:
+            return shuffled
     return Layout(n, batch_size, seq_len)
 
 
 @functools.lru_cache(maxsize=2)
 def _chunk_order(layout: Layout, epoch: int) -> np.ndarray:
     """(B, chunks per stream): which chunk each stream reads j-th in this epoch."""
-    total = (layout.n - 1) // layout.chunk_chars
     rng = np.random.default_rng([layout.seed, epoch])
     used = layout.batch_size * layout.chunks_per_stream
-    return rng.permutation(total)[:used].reshape(layout.batch_size, -1).astype(np.int64)
+    return rng.permutation(layout.num_chunks)[:used].reshape(layout.batch_size, -1).astype(np.int64)
 
 
 def window(ids: np.ndarray, layout: Layout, w: int, rows: slice = slice(None), epoch: int = 0):

@@ -111,6 +111,21 @@ def test_signal_saves_checkpoint_and_exits(text_file, tmp_path, sig, code):
     assert max(metrics_steps) == step  # the checkpoint holds the last step that ran
 
 
+def test_a_second_ctrl_c_stops_at_once_without_a_traceback(text_file, tmp_path):
+    """Two Ctrl-C in a row: the first asks for a save, the second stops now, whatever it
+    interrupts (a step or the save itself); the last whole checkpoint still loads."""
+    run = tmp_path / "run"
+    proc = _start(text_file, run, resume=False)
+    _wait_for_checkpoint(run, proc)
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    checkpoint.build_model(checkpoint.read(run / ckptfile.LATEST))
+    assert not list(run.glob(".*.tmp*"))
+
+
 def test_one_writer_per_run_directory(cli, text_file, tmp_path):
     """A second run into a directory a live run holds is refused, naming the holder; once the
     holder is killed (-9), its lock is taken over."""

@@ -17,7 +17,7 @@ import threading
 
 import typer
 
-from charrnn.cli.app import app
+from charrnn.cli.app import Interrupted, app
 from charrnn.errors import CharRNNError
 
 __all__ = ["app", "main"]
@@ -31,16 +31,6 @@ for _group in ("train", "generate", "look", "tools"):
 # Click's exception for usage errors (unknown option, missing argument, bad value), reached
 # through a public Typer name: Typer re-raises it when not in standalone mode.
 UsageException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
-
-
-class Interrupted(BaseException):
-    """SIGINT / SIGTERM outside training (which installs its own handlers to save a checkpoint
-    first): unwinds the command so half-written files are removed on the way out. Not a
-    KeyboardInterrupt, which Typer would turn into a silent exit code."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
 
 
 def _interrupted(signum, frame):

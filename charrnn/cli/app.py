@@ -19,6 +19,17 @@ from charrnn.options import help_of, range_of
 from charrnn.sample import SampleConfig
 from charrnn.trainconfig import DataOptions, TrainConfig
 
+
+class Interrupted(BaseException):
+    """SIGINT / SIGTERM: unwinds the command so half-written files are removed on the way out,
+    and main() says so in one line. Not a KeyboardInterrupt, which Typer would turn into a
+    silent exit code."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
 app = typer.Typer(
     name="charrnn",
     help="Train character-level RNN language models, sample from them, and look inside them.",

@@ -15,6 +15,7 @@ from charrnn.cli.app import (
     CacheDirOpt,
     D,
     DeviceOpt,
+    Interrupted,
     M,
     MaxVocabOpt,
     MinCountOpt,
@@ -231,7 +232,7 @@ class _StopFlag:
 
     def _handle(self, signum, frame):
         if self.signum is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
+            raise Interrupted(signum)
         self.signum = signum
 
     def installed(self):

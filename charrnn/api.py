@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from charrnn import ckptfile
+from charrnn.data.config import DataOptions
 from charrnn.errors import ConfigError
-from charrnn.modelconfig import ModelConfig
-from charrnn.sample import SampleConfig
-from charrnn.trainconfig import DataOptions, TrainConfig, parse_duration
+from charrnn.files.format import read_config, read_header, resolve
+from charrnn.inference.sample import SampleConfig
+from charrnn.model.config import ModelConfig
+from charrnn.training.config import TrainConfig, parse_duration
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,9 @@ class Model:
     for scoring and activations."""
 
     def __init__(self, path):
-        self.path = ckptfile.resolve(path)
-        _, meta = ckptfile.read_header(self.path)
-        self.config, self.vocab = ckptfile.read_config(self.path, meta)
+        self.path = resolve(path)
+        _, meta = read_header(self.path)
+        self.config, self.vocab = read_config(self.path, meta)
         self.meta = meta
         self._numpy = self._torch = None
 
@@ -55,8 +56,8 @@ class Model:
         stop: str | None = None,
     ) -> str:
         """The prime followed by `length` generated characters (fewer when `stop` occurs)."""
-        from charrnn import fastsample
-        from charrnn.sample import prime_ids, text_pieces
+        from charrnn.inference import fastsample
+        from charrnn.inference.sample import prime_ids, text_pieces
 
         cfg = SampleConfig(length, temperature, top_k, argmax, prime, seed, 1, stop)
         if self._numpy is None:
@@ -67,7 +68,7 @@ class Model:
     def model(self):
         """The torch model (CharRNN), in eval mode on the CPU."""
         if self._torch is None:
-            from charrnn.checkpoint import load_model
+            from charrnn.files.checkpoint import load_model
 
             self._torch = load_model(self.path)[0]
         return self._torch
@@ -76,8 +77,8 @@ class Model:
         """The model's loss on `text`, read once from start to end with the state carried.
         Characters the model never saw: "map" (read as a known symbol, left out of the figure),
         "skip" (dropped) or "error" (refused)."""
-        from charrnn.evaluate import score
-        from charrnn.reading import read
+        from charrnn.data.reading import read
+        from charrnn.inference.evaluate import score
 
         reading = read(self.vocab, text, "text", unknown)
         s = score(self.model(), reading.ids, scored=reading.scored())
@@ -89,7 +90,7 @@ class Model:
         """Per-character activations: {"text", "ids", "arrays": {quantity: (layer, time, unit)},
         "probs": (time, vocab) next-character probabilities, "layers", "units"}; characters the
         model never saw handled as in `loss`."""
-        from charrnn import inspecting
+        from charrnn.inspection import actions as inspecting
 
         s = inspecting.load(self.path, text, layers=layers, units=units, quantities=quantities,
                             max_chars=len(text), in_memory=True, unknown=unknown)  # fmt: skip
@@ -110,7 +111,7 @@ def train(path, *, on_event=None, **options) -> Path:
     """Trains on the text file `path` with `charrnn train`'s options as keyword arguments
     (hidden_size=256, time="2m" or time_limit=120, max_steps=1000, out="runs/x", ...); returns
     the run directory. Progress records go to `on_event` if given."""
-    from charrnn import launch
+    from charrnn.training import launch
 
     if "time" in options:
         time = options.pop("time")

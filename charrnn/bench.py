@@ -21,13 +21,15 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from charrnn.corpus import Corpus
+from charrnn.data.corpus import Corpus
+from charrnn.data.vocab import Vocab
 from charrnn.errors import ConfigError
-from charrnn.model import CharRNN, ModelConfig
+from charrnn.inference.sample import SampleConfig
+from charrnn.model.config import ModelConfig
+from charrnn.model.network import CharRNN
 from charrnn.runtime import Runtime
-from charrnn.sample import SampleConfig
-from charrnn.training import TrainConfig, train
-from charrnn.vocab import Vocab
+from charrnn.training.config import TrainConfig
+from charrnn.training.loop import train
 
 VOCAB = 65  # tinyshakespeare's alphabet size
 
@@ -181,7 +183,7 @@ def plain_sample_rate(model: CharRNN, batch: int, length: int) -> float:
 
 def charrnn_sample_rate(model: CharRNN, batch: int, length: int) -> float:
     """charrnn's CPU sampler (numpy step), weights taken from the same model."""
-    from charrnn.sample import generate
+    from charrnn.inference.sample import generate
 
     cfg = SampleConfig(length=length, num_samples=batch, seed=0)
     vocab = synthetic_corpus(10).vocab
@@ -193,7 +195,7 @@ def charrnn_sample_rate(model: CharRNN, batch: int, length: int) -> float:
 
 def gpu_sample_rate(model: CharRNN, batch: int, length: int) -> dict:
     """chars/s of charrnn's torch sampling loop on the model's device, `batch` samples at once."""
-    from charrnn.sample import generate_torch
+    from charrnn.inference.sample import generate_torch
 
     cfg = SampleConfig(length=length, num_samples=batch, seed=0)
     vocab = synthetic_corpus(10).vocab

@@ -14,12 +14,14 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from charrnn import __version__, checkpoint, ckptfile
+from charrnn import __version__
 from charrnn.errors import ConfigError, OutputError
 from charrnn.fileio import atomic_write_bytes
-from charrnn.metrics import bpc, read_metrics
+from charrnn.files import checkpoint
+from charrnn.files.format import EXPORT_WEIGHTS
 from charrnn.options import flag
-from charrnn.trainconfig import TrainConfig
+from charrnn.training.config import TrainConfig
+from charrnn.training.metrics import bpc, read_metrics
 
 FORMAT = "charrnn-export"
 FORMAT_VERSION = 1
@@ -34,13 +36,13 @@ def export(run, out_dir: Path, seed: int = 0) -> Path:
         raise ConfigError(f"{out_dir} is a file; give a directory to export into.")
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = _shareable_meta(ckpt)
-    weights = out_dir / ckptfile.EXPORT_WEIGHTS
+    weights = out_dir / EXPORT_WEIGHTS
     checkpoint.save(weights, checkpoint.build_model(ckpt), ckpt.vocab, meta)
     config = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "charrnn_version": __version__,
-        "weights": ckptfile.EXPORT_WEIGHTS,
+        "weights": EXPORT_WEIGHTS,
         "tensor_names": "model. + the state_dict names of charrnn.model.CharRNN",
         "model_config": ckpt.model_config.to_dict(),
         "vocab": ckpt.vocab.to_dict(),
@@ -148,7 +150,7 @@ print(m.sample(prime="...", length=500, temperature=0.8, seed=1))
 print(m.loss("Some text."))   # nats and bits per character
 ```
 
-Without charrnn: `{ckptfile.EXPORT_WEIGHTS}` is a safetensors file whose tensors are named
+Without charrnn: `{EXPORT_WEIGHTS}` is a safetensors file whose tensors are named
 `model.` + the `state_dict` names of `Embedding({c.vocab_size}, {c.embed_size})` ->
 `nn.{c.cell.torch_module}({c.embed_size}, {c.hidden_size}, num_layers={c.num_layers},
 batch_first=True)` -> `Linear({c.hidden_size}, {c.vocab_size})` (as `embed`, `rnn`, `head`);

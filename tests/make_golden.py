@@ -9,8 +9,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from charrnn import checkpoint
 from charrnn.api import load, train
+from charrnn.files import checkpoint
 from tests.conftest import make_text
 
 HERE = Path(__file__).parent / "data"

@@ -1,8 +1,9 @@
 import numpy as np
 import torch
 
-from charrnn import activations
-from charrnn.model import CharRNN, ModelConfig
+from charrnn.inspection import activations
+from charrnn.model.config import ModelConfig
+from charrnn.model.network import CharRNN
 
 
 def test_select_layers_and_units():

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import charrnn
-from charrnn import checkpoint, dumps
+from charrnn.files import checkpoint
+from charrnn.inspection import dumps
 from tests.conftest import TINY_TRAIN, make_text
 
 

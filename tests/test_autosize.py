@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from charrnn import autosize
-from charrnn.modelconfig import ModelConfig
+from charrnn.model.config import ModelConfig
+from charrnn.training import autosize
 
 BASE = ModelConfig(vocab_size=65)
 PROBE = ModelConfig(vocab_size=65, num_layers=1, hidden_size=512)

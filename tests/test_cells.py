@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from charrnn import activations, cells
-from charrnn.fastsample import NumpyRNN
-from charrnn.model import CharRNN, ModelConfig
+from charrnn.inference.fastsample import NumpyRNN
+from charrnn.inspection import activations
+from charrnn.model import cells
+from charrnn.model.config import ModelConfig
+from charrnn.model.network import CharRNN
 
 KINDS = list(cells.CELLS)
 N, T, E, H, V, L = 2, 9, 4, 6, 7, 2  # batch, steps, embedding, hidden, vocabulary, layers

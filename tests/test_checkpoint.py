@@ -5,10 +5,12 @@ import struct
 import pytest
 import torch
 
-from charrnn import checkpoint, ckptfile
+from charrnn.data.vocab import Vocab
 from charrnn.errors import CheckpointError
-from charrnn.model import CharRNN, ModelConfig
-from charrnn.vocab import Vocab
+from charrnn.files import checkpoint
+from charrnn.files.format import BEST, LATEST
+from charrnn.model.config import ModelConfig
+from charrnn.model.network import CharRNN
 
 
 @pytest.fixture
@@ -32,10 +34,10 @@ def test_round_trip_gives_identical_logits(saved):
 
 def test_run_directory_means_best_then_latest(saved, tmp_path):
     path, _, _ = saved
-    path.rename(tmp_path / ckptfile.LATEST)
-    assert checkpoint.resolve(tmp_path) == tmp_path / ckptfile.LATEST
-    (tmp_path / ckptfile.BEST).write_bytes((tmp_path / ckptfile.LATEST).read_bytes())
-    assert checkpoint.resolve(tmp_path) == tmp_path / ckptfile.BEST
+    path.rename(tmp_path / LATEST)
+    assert checkpoint.resolve(tmp_path) == tmp_path / LATEST
+    (tmp_path / BEST).write_bytes((tmp_path / LATEST).read_bytes())
+    assert checkpoint.resolve(tmp_path) == tmp_path / BEST
 
 
 def test_failed_write_keeps_previous_file(saved, monkeypatch):

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from charrnn import dumps
+from charrnn.inspection import dumps
 from tests.conftest import TINY_TRAIN
 
 
@@ -79,8 +79,8 @@ def test_eval_summary_json_and_page_give_one_number(cli, run_dir, tmp_path):
     import charrnn
 
     assert charrnn.load(run).loss(text.read_text(encoding="utf-8")).nats == result["loss"]
-    from charrnn.checkpoint import load_model
-    from charrnn.evaluate import char_losses
+    from charrnn.files.checkpoint import load_model
+    from charrnn.inference.evaluate import char_losses
 
     model, vocab, _ = load_model(run)
     bits, _ = char_losses(model, vocab.encode(text.read_text(encoding="utf-8")))
@@ -234,7 +234,7 @@ def test_full_disk_during_training_keeps_the_previous_checkpoint(
 ):
     import os
 
-    from charrnn import checkpoint
+    from charrnn.files import checkpoint
 
     real_save, saves = checkpoint.save, {"n": 0}
 
@@ -279,7 +279,7 @@ def test_full_disk_during_training_keeps_the_previous_checkpoint(
 )
 def test_bad_options_fail_before_the_corpus_is_read(cli, run_dir, tmp_path, monkeypatch, options):
     """A bad option on a big file is refused before a byte of it is hashed or encoded."""
-    from charrnn import corpus as corpus_module
+    from charrnn.data import corpus as corpus_module
 
     run, corpus = run_dir
     big = tmp_path / "big.txt"

@@ -4,7 +4,8 @@ prepare, and the budget-aware sizing that `make demo` relies on (`train --time` 
 import json
 import re
 
-from charrnn import inspecting, unitsearch
+from charrnn.inspection import actions as inspecting
+from charrnn.inspection import unitsearch
 
 
 def test_find_table_lists_the_ranked_units_with_excerpts(cli, run_dir):
@@ -73,7 +74,8 @@ def test_prepare_caches_the_token_file(cli, text_file, tmp_path):
 
 
 def test_time_without_sizes_picks_a_model_and_says_why(cli, text_file, tmp_path):
-    from charrnn import autosize, checkpoint
+    from charrnn.files import checkpoint
+    from charrnn.training import autosize
 
     code, out, err = cli("train", text_file, "--time", "2s", "--out", tmp_path / "run")
     assert code == 0, err
@@ -91,7 +93,7 @@ def _terminal(monkeypatch):
 
     from rich.console import Console
 
-    from charrnn import terminal
+    from charrnn.render import terminal
 
     screen = io.StringIO()
     monkeypatch.setattr(terminal, "err", Console(file=screen, force_terminal=True, width=120))
@@ -116,7 +118,7 @@ def test_long_commands_show_progress_on_a_terminal_only(cli, run_dir, monkeypatc
 
 
 def test_no_progress_in_a_pipe(cli, run_dir, monkeypatch):
-    from charrnn import terminal
+    from charrnn.render import terminal
 
     run, corpus = run_dir
     with terminal.progress(delay=0.0) as bar:  # stderr captured: not a terminal

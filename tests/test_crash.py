@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from charrnn import checkpoint, ckptfile
+from charrnn.files import checkpoint
+from charrnn.files.format import LATEST
 
 FLAGS = [
     "--hidden-size",
@@ -52,7 +53,7 @@ def _start(text_file, run, resume: bool):
 
 def _wait_for_checkpoint(run, proc, timeout=60):
     deadline = time.time() + timeout
-    while not (run / ckptfile.LATEST).exists():
+    while not (run / LATEST).exists():
         assert proc.poll() is None, proc.stderr.read()
         assert time.time() < deadline, "no checkpoint written"
         time.sleep(0.05)
@@ -68,12 +69,12 @@ def _kill_trials(text_file, tmp_path, trials: int, seed: int):
         time.sleep(rng.uniform(0.05, 1.5))
         proc.kill()  # SIGKILL: no handler runs, no cleanup
         proc.wait()
-        ckpt = checkpoint.read(run / ckptfile.LATEST, groups=("model", "optim", "state", "rng"))
+        ckpt = checkpoint.read(run / LATEST, groups=("model", "optim", "state", "rng"))
         checkpoint.build_model(ckpt)  # every weight present and well-formed
         steps.append(ckpt.meta["position"]["step"])
         proc = _start(text_file, run, resume=True)
         while (
-            checkpoint.read(run / ckptfile.LATEST, groups=()).meta["position"]["step"] <= steps[-1]
+            checkpoint.read(run / LATEST, groups=()).meta["position"]["step"] <= steps[-1]
         ):  # resume continues past where it was killed
             assert proc.poll() is None, proc.stderr.read()
             time.sleep(0.05)
@@ -103,7 +104,7 @@ def test_signal_saves_checkpoint_and_exits(text_file, tmp_path, sig, code):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
     assert "saved" in err and "--resume" in err and "Traceback" not in err
-    ckpt = checkpoint.read(run / ckptfile.LATEST, groups=("model", "optim", "state", "rng"))
+    ckpt = checkpoint.read(run / LATEST, groups=("model", "optim", "state", "rng"))
     step = ckpt.meta["position"]["step"]
     metrics_steps = [
         json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()
@@ -122,7 +123,7 @@ def test_a_second_ctrl_c_stops_at_once_without_a_traceback(text_file, tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    checkpoint.build_model(checkpoint.read(run / ckptfile.LATEST))
+    checkpoint.build_model(checkpoint.read(run / LATEST))
     assert not list(run.glob(".*.tmp*"))
 
 
@@ -150,7 +151,7 @@ def test_out_of_memory_during_a_run_is_one_line_and_the_checkpoint_survives(
 ):
     import torch
 
-    from charrnn import training
+    from charrnn.training import loop as training
     from tests.conftest import TINY_TRAIN
 
     real_step = training._Run.step
@@ -166,7 +167,7 @@ def test_out_of_memory_during_a_run_is_one_line_and_the_checkpoint_survives(
     lines = [x for x in err.splitlines() if x.strip()]
     assert code == 1 and len(lines) == 1 and "out of memory" in err and "--batch-size" in err
     assert "(step 10) is intact" in err
-    ckpt = checkpoint.read(run / ckptfile.LATEST, groups=("model", "optim", "state", "rng"))
+    ckpt = checkpoint.read(run / LATEST, groups=("model", "optim", "state", "rng"))
     assert ckpt.meta["position"]["step"] == 10 and isinstance(
         ckpt.tensors["rng.torch"], torch.Tensor
     )
@@ -191,7 +192,7 @@ def test_a_full_disk_is_one_line_and_the_previous_checkpoint_loads(text_file, tm
     first = subprocess.run(train + ["--out", str(run), *FLAGS, "--max-steps", "4"],
                            capture_output=True, text=True, env=env)  # fmt: skip
     assert first.returncode == 0, first.stderr
-    size = (run / ckptfile.LATEST).stat().st_size
+    size = (run / LATEST).stat().st_size
     full = subprocess.run(train + ["--resume", str(run), "--max-steps", "4", "--quiet"],
                           capture_output=True, text=True, env=env,
                           preexec_fn=_file_size_limit(size // 2))  # fmt: skip
@@ -199,7 +200,7 @@ def test_a_full_disk_is_one_line_and_the_previous_checkpoint_loads(text_file, tm
     assert full.returncode == 1 and len(lines) == 1, full.stderr
     assert "could not write checkpoint" in full.stderr and "intact" in full.stderr
     assert "Traceback" not in full.stderr
-    ckpt = checkpoint.read(run / ckptfile.LATEST, groups=("model", "optim", "state", "rng"))
+    ckpt = checkpoint.read(run / LATEST, groups=("model", "optim", "state", "rng"))
     assert ckpt.meta["position"]["step"] == 4  # the checkpoint before the failed write
     checkpoint.build_model(ckpt)
     assert not list(run.glob(".*.tmp*"))  # the half-written temp file was removed

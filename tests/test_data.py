@@ -4,11 +4,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charrnn import corpus as corpus_module
-from charrnn import data
-from charrnn.corpus import check_text_file, encode_file, prepare
+from charrnn.data import batches as data
+from charrnn.data import corpus as corpus_module
+from charrnn.data.corpus import check_text_file, encode_file, prepare
+from charrnn.data.vocab import Vocab
 from charrnn.errors import DataError
-from charrnn.vocab import Vocab
 
 
 def test_window_layout_matches_worked_example():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from charrnn import features
+from charrnn.inspection import features
 
 
 def _f(name, text):

@@ -8,12 +8,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from charrnn import checkpoint
-from charrnn.corpus import prepare
-from charrnn.data import layout_for, split, window
-from charrnn.model import CharRNN, ModelConfig, grow_vocab
-from charrnn.trainconfig import TrainConfig
-from charrnn.vocab import Vocab
+from charrnn.data.batches import layout_for, split, window
+from charrnn.data.corpus import prepare
+from charrnn.data.vocab import Vocab
+from charrnn.files import checkpoint
+from charrnn.model.config import ModelConfig
+from charrnn.model.network import CharRNN, grow_vocab
+from charrnn.training.config import TrainConfig
 from tests.conftest import TINY_TRAIN, make_text
 
 FLAGS = [*TINY_TRAIN, "--precision", "fp32", "--log-every", "1", "--warmup-steps", "5"]

@@ -1,6 +1,6 @@
 """A checkpoint written by an earlier charrnn (tests/data/golden.ckpt, made by
 tests/make_golden.py) keeps loading, sampling and scoring exactly as it did. If this fails, the
-format changed: bump ckptfile.FORMAT_VERSION, make the reader migrate files of the old version,
+format changed: bump FORMAT_VERSION, make the reader migrate files of the old version,
 then regenerate the golden files."""
 
 import json
@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from charrnn import checkpoint, ckptfile
 from charrnn.api import load
-from charrnn.model import CharRNN
+from charrnn.files import checkpoint
+from charrnn.files.format import FORMAT_VERSION
+from charrnn.model.network import CharRNN
 from tests.make_golden import golden_text
 
 DATA = Path(__file__).parent / "data"
@@ -36,7 +37,7 @@ def test_the_format_written_today_is_the_golden_one(tmp_path):
     written = checkpoint.save(tmp_path / "now.ckpt", CharRNN(golden.model_config), golden.vocab)
     fresh = checkpoint.read(written)
     changed = "the checkpoint format changed: bump FORMAT_VERSION and migrate old files"
-    assert GOLDEN["format_version"] == ckptfile.FORMAT_VERSION, (
+    assert GOLDEN["format_version"] == FORMAT_VERSION, (
         "FORMAT_VERSION changed: keep a file of the old version as a migration test and "
         "regenerate the golden files (python -m tests.make_golden)"
     )

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from charrnn.gradflow import gradient_flow, recurrent_singular_values
-from charrnn.model import CharRNN, ModelConfig
+from charrnn.inspection.gradflow import gradient_flow, recurrent_singular_values
+from charrnn.model.config import ModelConfig
+from charrnn.model.network import CharRNN
 
 IDS = np.random.default_rng(0).integers(0, 5, 400)
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from charrnn.terminal import safe
+from charrnn.render.terminal import safe
 
 PIECES = ["[", "]", "[/x]", "[bold]", ":smile:", ":END:", "\x1b[31m", "\x07", "\t", "\n", "\r",
           "\u202e", "😀", "𝄞", "é", "ab", " ", "%s", "{}", "\\"]  # fmt: skip

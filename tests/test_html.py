@@ -132,7 +132,7 @@ def test_eval_page_in_chromium(browser, hostile_run, tmp_path):
 
 
 def test_json_block_cannot_be_closed_early(hostile_run):
-    from charrnn import html
+    from charrnn.render import html
 
     out = html.page("t", "", {"text": "</script><script>alert(1)</script>"})
     block = out.split('id="charrnn-data">', 1)[1].split("</script>", 1)[0]

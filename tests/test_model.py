@@ -2,8 +2,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from charrnn.cells import CELLS
-from charrnn.model import CharRNN, ModelConfig, detach_state
+from charrnn.model.cells import CELLS
+from charrnn.model.config import ModelConfig
+from charrnn.model.network import CharRNN, detach_state
 
 KINDS = list(CELLS)
 

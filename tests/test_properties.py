@@ -6,10 +6,12 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from charrnn import checkpoint, data
-from charrnn.cells import CELLS
-from charrnn.model import CharRNN, ModelConfig
-from charrnn.vocab import Vocab
+from charrnn.data import batches as data
+from charrnn.data.vocab import Vocab
+from charrnn.files import checkpoint
+from charrnn.model.cells import CELLS
+from charrnn.model.config import ModelConfig
+from charrnn.model.network import CharRNN
 
 text_strategy = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=300)
 

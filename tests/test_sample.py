@@ -1,10 +1,11 @@
 import pytest
 import torch
 
+from charrnn.data.vocab import Vocab
 from charrnn.errors import ConfigError
-from charrnn.model import CharRNN, ModelConfig
-from charrnn.sample import SampleConfig, generate
-from charrnn.vocab import Vocab
+from charrnn.inference.sample import SampleConfig, generate
+from charrnn.model.config import ModelConfig
+from charrnn.model.network import CharRNN
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_bad_options(bad):
 
 
 def test_greedy_output_is_the_same_on_both_paths(model_and_vocab):
-    from charrnn.sample import generate_torch
+    from charrnn.inference.sample import generate_torch
 
     model, vocab = model_and_vocab
     cfg = SampleConfig(length=60, argmax=True, prime="abc\n")
@@ -65,7 +66,7 @@ def test_greedy_output_is_the_same_on_both_paths(model_and_vocab):
 
 
 def test_stop_at_cuts_at_the_first_occurrence_across_pieces():
-    from charrnn.sample import StopAt
+    from charrnn.inference.sample import StopAt
 
     s = StopAt("END")
     out = "".join(s.feed(p) for p in ["ab", "cE", "N", "Dxx", "END"]) + s.flush()

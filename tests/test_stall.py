@@ -7,9 +7,10 @@ going away."""
 import numpy as np
 import pytest
 
-from charrnn import corpora, training
-from charrnn.corpus import prepare
-from charrnn.model import ModelConfig
+from charrnn import corpora
+from charrnn.data.corpus import prepare
+from charrnn.model.config import ModelConfig
+from charrnn.training import loop as training
 
 pytestmark = pytest.mark.slow
 

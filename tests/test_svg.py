@@ -2,7 +2,7 @@
 
 import re
 
-from charrnn import svg
+from charrnn.render import svg
 
 
 def _ticks(chart: str, axis: str) -> list[str]:

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from charrnn import checkpoint
-from charrnn.corpus import prepare
+from charrnn.data.corpus import prepare
 from charrnn.errors import CheckpointError, ConfigError
-from charrnn.model import ModelConfig
-from charrnn.optimization import lr_at
-from charrnn.training import TrainConfig, train
+from charrnn.files import checkpoint
+from charrnn.model.config import ModelConfig
+from charrnn.training.config import TrainConfig
+from charrnn.training.loop import train
+from charrnn.training.optimization import lr_at
 
 TINY = dict(seq_len=16, batch_size=4, eval_every=20, log_every=1, warmup_steps=5)
 
@@ -151,7 +152,7 @@ def test_nonfinite_loss_skips_steps_then_stops(corpus, tmp_path, monkeypatch):
     def poisoned(*args, **kwargs):
         return real(*args, **kwargs) * float("nan")
 
-    monkeypatch.setattr("charrnn.training.F.cross_entropy", poisoned)
+    monkeypatch.setattr("charrnn.training.loop.F.cross_entropy", poisoned)
     from charrnn.errors import TrainingError
 
     with pytest.raises(TrainingError, match="non-finite"):
@@ -166,8 +167,8 @@ def test_nonfinite_loss_skips_steps_then_stops(corpus, tmp_path, monkeypatch):
 
 
 def test_recorded_grad_norm_is_the_norm_before_clipping(corpus, tmp_path):
-    from charrnn.data import layout_for, split, window
-    from charrnn.model import CharRNN, init_output_bias
+    from charrnn.data.batches import layout_for, split, window
+    from charrnn.model.network import CharRNN, init_output_bias
 
     records = []
     cfg = TrainConfig(max_steps=1, grad_clip=0.01, **TINY)
@@ -235,9 +236,9 @@ def test_resume_without_stop_options_keeps_the_runs_own_end(cli, text_file, tmp_
 def test_weight_average_is_what_validation_and_best_ckpt_use(corpus, tmp_path):
     """With --ema the validation figure and best.ckpt are the averaged weights' (and resume
     restores the average), not the last step's."""
-    from charrnn.checkpoint import load_model
-    from charrnn.data import split
-    from charrnn.evaluate import loss_sum
+    from charrnn.data.batches import split
+    from charrnn.files.checkpoint import load_model
+    from charrnn.inference.evaluate import loss_sum
 
     cfg = TrainConfig(max_steps=20, ema=0.9, **{**TINY, "eval_every": 20})
     records = []

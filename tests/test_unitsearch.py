@@ -1,9 +1,10 @@
 import numpy as np
 import torch
 
-from charrnn import activations, features, unitsearch
-from charrnn.cells import CELLS
-from charrnn.model import CharRNN, ModelConfig
+from charrnn.inspection import activations, features, unitsearch
+from charrnn.model.cells import CELLS
+from charrnn.model.config import ModelConfig
+from charrnn.model.network import CharRNN
 
 
 def test_best_threshold_finds_the_separating_cut():

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import charrnn
-from charrnn import dumps
+from charrnn.data.reading import read
 from charrnn.errors import DataError
-from charrnn.reading import read
+from charrnn.inspection import dumps
 from tests.conftest import make_text
 
 UNSEEN = "é€😀"

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from charrnn.vocab import Vocab
+from charrnn.data.vocab import Vocab
 
 
 def test_round_trip_and_sorted_ids():

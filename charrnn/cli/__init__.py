@@ -66,17 +66,17 @@ def main(argv: list[str] | None = None) -> None:
         known = {c.name or c.callback.__name__ for c in app.registered_commands} | groups
         command = args[0] if args[0] in known else ""
         hint = f" (see `charrnn {command} --help`)" if command else " (see `charrnn --help`)"
-        from charrnn import terminal
+        from charrnn.render import terminal
 
         terminal.error(f"{e.format_message()}{hint}")
         sys.exit(2)
     except CharRNNError as e:
-        from charrnn import terminal
+        from charrnn.render import terminal
 
         terminal.error(str(e))
         sys.exit(e.exit_code)
     except (Interrupted, KeyboardInterrupt, typer.Abort) as e:
-        from charrnn import terminal
+        from charrnn.render import terminal
 
         signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
         name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name

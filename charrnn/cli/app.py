@@ -12,12 +12,13 @@ from typing import Annotated
 
 import typer
 
-from charrnn.cells import CELLS
+from charrnn.data.config import DataOptions
 from charrnn.errors import ConfigError
-from charrnn.modelconfig import ModelConfig
+from charrnn.inference.sample import SampleConfig
+from charrnn.model.cells import CELLS
+from charrnn.model.config import ModelConfig
 from charrnn.options import help_of, range_of
-from charrnn.sample import SampleConfig
-from charrnn.trainconfig import DataOptions, TrainConfig
+from charrnn.training.config import TrainConfig
 
 
 class Interrupted(BaseException):

@@ -18,7 +18,7 @@ from charrnn.cli.app import (
     examples,
 )
 from charrnn.errors import DataError
-from charrnn.sample import SampleConfig
+from charrnn.inference.sample import SampleConfig
 
 # --------------------------------------------------------------------------- sample
 EXAMPLES_SAMPLE = examples(
@@ -61,8 +61,8 @@ def sample(
     ] = "auto",
 ):
     """Generate text from a checkpoint, streamed to stdout as it is made."""
-    from charrnn import terminal
-    from charrnn.sample import prime_ids, sampler, sampling_device
+    from charrnn.inference.sample import prime_ids, sampler, sampling_device
+    from charrnn.render import terminal
 
     if prime_file is not None:
         prime = _read_prime(prime_file)
@@ -97,8 +97,8 @@ def _read_prime(path: Path) -> str:
 
 def _stream_samples(vocab, steps, cfg) -> None:
     """Sample 1 streams to stdout as it is made; samples 2..N follow it, headed on stderr."""
-    from charrnn import terminal
-    from charrnn.sample import text_pieces
+    from charrnn.inference.sample import text_pieces
+    from charrnn.render import terminal
 
     rest = [[] for _ in range(cfg.num_samples)]
     write, started = sys.stdout.write, time.perf_counter()
@@ -141,7 +141,7 @@ def export(
 ):
     """Package a model for sharing: model.safetensors (weights), config.json (sizes and
     vocabulary) and README.md (a model card), with no local path and no validation text."""
-    from charrnn import terminal
     from charrnn.export import export as export_model
+    from charrnn.render import terminal
 
     terminal.result(terminal.safe(export_model(ckpt, out_dir, seed=seed)))

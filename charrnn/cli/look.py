@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from charrnn.cells import CELLS
 from charrnn.cli.app import (
     CkptArg,
     DeviceOpt,
@@ -20,6 +19,7 @@ from charrnn.cli.app import (
     parse_units,
 )
 from charrnn.errors import ConfigError
+from charrnn.model.cells import CELLS
 
 # --------------------------------------------------------------------------- inspect
 EXAMPLES_INSPECT = examples(
@@ -112,7 +112,7 @@ def inspect(
 ):
     """Look inside a model: per-character activations (hidden, cell, gates), unit search,
     span matching, gate saturation, and an HTML viewer."""
-    from charrnn.inspecting import InspectRequest
+    from charrnn.inspection.actions import InspectRequest
 
     if (file is None) == (text is None):
         raise ConfigError("give the text as a FILE argument or with --text (one of the two).")
@@ -129,8 +129,8 @@ def inspect(
 
 def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windows, compare):
     """Load once and run the actions asked for (a progress bar on long texts), then render."""
-    from charrnn import inspecting as lib
-    from charrnn import tables, terminal
+    from charrnn.inspection import actions as lib
+    from charrnn.render import tables, terminal
 
     with terminal.progress(not request.as_json) as progress:
         subject = lib.load(
@@ -162,7 +162,7 @@ def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windo
 
 
 def _show_ranking(ranking: dict, shown: dict, as_json: bool) -> None:
-    from charrnn import html, tables, terminal
+    from charrnn.render import html, tables, terminal
 
     if as_json:
         terminal.result(json.dumps([s.to_dict() for f in ranking for s in ranking[f]], indent=1))
@@ -173,7 +173,7 @@ def _show_ranking(ranking: dict, shown: dict, as_json: bool) -> None:
 
 
 def _show_flows(flows: dict, as_json: bool) -> None:
-    from charrnn import tables, terminal
+    from charrnn.render import tables, terminal
 
     if as_json:
         docs = {name: f.to_dict() for name, f in flows.items()}
@@ -183,7 +183,7 @@ def _show_flows(flows: dict, as_json: bool) -> None:
 
 
 def _page_note(page: dict) -> str:
-    from charrnn.inspecting import HTML_BYTES_BUDGET
+    from charrnn.inspection.actions import HTML_BYTES_BUDGET
 
     note = f"page: {page['path']}"
     if page["left_out"]:
@@ -233,11 +233,11 @@ def eval_(
 ):
     """The model's loss on a text file, in nats and bits per character: every character after
     the first, read once with the state carried (or, by name, nanoGPT's windows)."""
-    from charrnn import terminal
-    from charrnn.evaluate import score_file
+    from charrnn.inference.evaluate import score_file
+    from charrnn.render import terminal
 
     if html is not None:
-        from charrnn.inspecting import check_page_name, surprise_page
+        from charrnn.inspection.actions import check_page_name, surprise_page
 
         check_page_name(html)
     window = window_length if fresh_windows else None
@@ -278,8 +278,8 @@ EXAMPLES_INFO = examples(
 @app.command(epilog=EXAMPLES_INFO)
 def info(ckpt: CkptArg, as_json: JsonOpt = False):
     """What a checkpoint holds: model, training config, vocabulary, progress."""
-    from charrnn import tables, terminal
-    from charrnn.checkpoint import describe
+    from charrnn.files.checkpoint import describe
+    from charrnn.render import tables, terminal
 
     summary = describe(ckpt)
     if as_json:
@@ -307,8 +307,8 @@ def report(
     seed: Annotated[int, typer.Option(help="Seed for the samples.")] = 0,
 ):
     """One HTML page about a run: curves, config, samples, and the units found."""
-    from charrnn import report as report_module
-    from charrnn import terminal
+    from charrnn.render import report as report_module
+    from charrnn.render import terminal
 
     with terminal.progress() as progress:
         page = report_module.build(run_dir, out, seed=seed, progress=progress)

@@ -21,8 +21,8 @@ from charrnn.cli.app import (
     corpus_app,
     examples,
 )
+from charrnn.data.config import DataOptions
 from charrnn.errors import CharRNNError
-from charrnn.trainconfig import DataOptions
 
 # --------------------------------------------------------------------------- bench
 EXAMPLES_BENCH = examples(
@@ -53,7 +53,7 @@ def bench(
 ):
     """Training and sampling throughput, side by side with a plain PyTorch loop."""
     from charrnn import bench as bench_module
-    from charrnn import tables, terminal
+    from charrnn.render import tables, terminal
     from charrnn.runtime import pick_device, set_threads
 
     kind = pick_device(device).type
@@ -92,8 +92,8 @@ def prepare(
     cache_dir: CacheDirOpt = None,
 ):
     """Encode a text file into a cached token file once (train does this on demand)."""
-    from charrnn import terminal
-    from charrnn.corpus import default_cache_dir, load_corpus
+    from charrnn.data.corpus import default_cache_dir, load_corpus
+    from charrnn.render import terminal
 
     options = DataOptions(
         unit=unit.value, max_vocab=max_vocab, min_count=min_count, cache_dir=cache_dir
@@ -129,7 +129,7 @@ EXAMPLES_CORPUS_LIST = examples(
 @corpus_app.command("list", epilog=EXAMPLES_CORPUS_LIST)
 def corpus_list():
     """Corpora charrnn can download or build."""
-    from charrnn import tables, terminal
+    from charrnn.render import tables, terminal
 
     corpora = _corpora()
 
@@ -153,7 +153,7 @@ def corpus_get(
     url: Annotated[str | None, typer.Option(help="Download from this mirror instead.")] = None,
 ):
     """Download a classic corpus and check its sha256."""
-    from charrnn import terminal
+    from charrnn.render import terminal
 
     corpora = _corpora()
 
@@ -185,7 +185,7 @@ def corpus_build(
     max_bytes: Annotated[int, typer.Option(min=1000, help="Approximate size.")] = 2_000_000,
 ):
     """Build an offline corpus from files on this machine (Python standard-library sources)."""
-    from charrnn import terminal
+    from charrnn.render import terminal
 
     corpora = _corpora()
 
@@ -213,7 +213,7 @@ def corpus_synth(
     ] = False,
 ):
     """Generate text with known structure (quoted spans, nested brackets, fixed-width lines)."""
-    from charrnn import terminal
+    from charrnn.render import terminal
 
     corpora = _corpora()
 

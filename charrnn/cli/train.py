@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from charrnn.cells import CELLS
 from charrnn.cli.app import (
     CacheDirOpt,
     D,
@@ -30,8 +29,10 @@ from charrnn.cli.app import (
     examples,
     given_options,
 )
-from charrnn.modelconfig import ModelConfig
-from charrnn.trainconfig import DataOptions, TrainConfig, parse_duration
+from charrnn.data.config import DataOptions
+from charrnn.model.cells import CELLS
+from charrnn.model.config import ModelConfig
+from charrnn.training.config import TrainConfig, parse_duration
 
 # --------------------------------------------------------------------------- train
 EXAMPLES_TRAIN = examples(
@@ -140,7 +141,8 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")] = False,
 ):
     """Train a model on a text file (truncated BPTT over parallel streams), saving checkpoints."""
-    from charrnn import launch, terminal
+    from charrnn.render import terminal
+    from charrnn.training import launch
 
     given = {"time_limit" if name == "time" else name for name in given_options(ctx)}
     request = launch.TrainRequest(
@@ -206,7 +208,7 @@ def train(
 
 
 def _summary(result) -> str:
-    from charrnn.metrics import bpc
+    from charrnn.training.metrics import bpc
 
     pos, out = result.position, result.out_dir
     line = f"done: {pos.step} steps in {pos.train_seconds:.0f}s"

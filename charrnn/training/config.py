@@ -1,14 +1,13 @@
-"""`TrainConfig`: how a run trains (batching, optimiser, schedule, stopping, evaluation), and
-`DataOptions`: how its text becomes ids, as plain data. Kept apart from training.py, which needs
-torch, so the CLI can show the defaults in `--help` without importing torch. Each field's help
-text and range are declared here once (options.py); the CLI's options are built from them.
+"""`TrainConfig`: how a run trains (batching, optimiser, schedule, stopping, evaluation), as
+plain data. Kept apart from loop.py, which needs torch, so the CLI can show the defaults in
+`--help` without importing torch. Each field's help text and range are declared here once
+(options.py); the CLI's options are built from them.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 
 from charrnn.errors import ConfigError
 from charrnn.options import check_ranges, option
@@ -93,21 +92,6 @@ class TrainConfig:
         # Runs saved before chunk_len existed read contiguous streams; resumed, they still do.
         d = {"chunk_len": 0, **d}
         return cls(**{k: v for k, v in d.items() if k in known})
-
-
-@dataclass(frozen=True)
-class DataOptions:
-    """How a text file becomes ids for training."""
-
-    unit: str = option("char", "char: Unicode characters; byte: raw UTF-8 bytes (any file).")
-    max_vocab: int | None = option(
-        None, "Keep at most N characters; the rarest map to one unknown symbol.", 2
-    )
-    min_count: int = option(1, "Characters seen fewer times map to the unknown symbol.", 1)
-    cache_dir: Path | None = None  # for token files of large corpora; default_cache_dir()
-
-    def __post_init__(self):
-        check_ranges(self)
 
 
 def parse_duration(text: str) -> float:

@@ -18,8 +18,8 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from charrnn.cells import CellSpec
-from charrnn.model import CharRNN, layer_weights
+from charrnn.model.cells import CellSpec
+from charrnn.model.network import CharRNN, layer_weights
 
 # The array API of cells.py on torch tensors.
 TORCH_OPS = SimpleNamespace(

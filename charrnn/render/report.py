@@ -11,11 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from charrnn import checkpoint, features, html, svg, unitsearch
 from charrnn.errors import CheckpointError, OutputError
 from charrnn.fileio import atomic_write_bytes
-from charrnn.metrics import bpc, read_metrics
-from charrnn.sample import SampleConfig, generate
+from charrnn.files import checkpoint
+from charrnn.inference.sample import SampleConfig, generate
+from charrnn.inspection import features, unitsearch
+from charrnn.render import html, svg
+from charrnn.training.metrics import bpc, read_metrics
 
 TEMPERATURES = (0.5, 0.8, 1.0)
 

@@ -17,9 +17,9 @@ import os
 import struct
 from pathlib import Path
 
+from charrnn.data.vocab import Vocab
 from charrnn.errors import CheckpointError
-from charrnn.modelconfig import ModelConfig
-from charrnn.vocab import Vocab
+from charrnn.model.config import ModelConfig
 
 FORMAT_NAME = "charrnn-checkpoint"
 FORMAT_VERSION = 1

@@ -9,11 +9,12 @@ from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
-from charrnn import checkpoint, ckptfile
-from charrnn.corpus import Corpus
+from charrnn.data.corpus import Corpus
 from charrnn.errors import CheckpointError
+from charrnn.files import checkpoint
+from charrnn.files.format import LATEST
 from charrnn.runtime import Runtime
-from charrnn.trainconfig import TrainConfig
+from charrnn.training.config import TrainConfig
 
 
 @dataclass
@@ -77,7 +78,7 @@ def restore(ckpt, model, optimizer, corpus: Corpus, rt: Runtime, rows: slice, ba
         )
     if "rng.torch" not in ckpt.tensors:
         raise CheckpointError(
-            f"--resume: {ckpt.path} holds weights only; resume from the run's {ckptfile.LATEST}."
+            f"--resume: {ckpt.path} holds weights only; resume from the run's {LATEST}."
         )
     model.load_state_dict(checkpoint.build_model(ckpt).state_dict())
     state_dict = optimizer.state_dict()

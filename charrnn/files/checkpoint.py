@@ -1,4 +1,4 @@
-"""The single save/load path for checkpoints (torch side; the file format is in ckptfile.py).
+"""The single save/load path for checkpoints (torch side; the file format is in format.py).
 
 A checkpoint is one safetensors file. Tensors: the model's weights under `model.*`, and for resume
 the optimizer state (`optim.*`), the carried hidden state (`state.*`) and the RNG state (`rng.*`).
@@ -22,7 +22,10 @@ import torch
 from safetensors.torch import save as safetensors_bytes
 
 from charrnn import __version__
-from charrnn.ckptfile import (
+from charrnn.data.vocab import Vocab
+from charrnn.errors import CheckpointError
+from charrnn.fileio import atomic_write_bytes
+from charrnn.files.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
     load_arrays,
@@ -31,10 +34,8 @@ from charrnn.ckptfile import (
     resolve,
     snapshots,
 )
-from charrnn.errors import CheckpointError
-from charrnn.fileio import atomic_write_bytes
-from charrnn.model import CharRNN, ModelConfig
-from charrnn.vocab import Vocab
+from charrnn.model.config import ModelConfig
+from charrnn.model.network import CharRNN
 
 
 @dataclass
@@ -123,8 +124,8 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
 def describe(path: str | os.PathLike) -> dict:
     """What `charrnn info` shows: model, vocabulary, progress, training config, and the largest
     singular value of each recurrent matrix."""
-    from charrnn.gradflow import recurrent_singular_values
-    from charrnn.metrics import bpc
+    from charrnn.inspection.gradflow import recurrent_singular_values
+    from charrnn.training.metrics import bpc
 
     c = read(path)
     pos = c.meta.get("position", {})

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from charrnn.modelconfig import ModelConfig
+from charrnn.model.config import ModelConfig
 
 State = tuple[torch.Tensor, ...]
 

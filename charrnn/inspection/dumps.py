@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from charrnn.data.vocab import Vocab
 from charrnn.errors import OutputError
 from charrnn.fileio import atomic_write_bytes
-from charrnn.vocab import Vocab
 
 
 def write(

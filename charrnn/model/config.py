@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-from charrnn import cells
 from charrnn.errors import ConfigError
+from charrnn.model import cells
 from charrnn.options import check_ranges, flag, option
 
 

@@ -13,9 +13,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-from charrnn import autosize
-from charrnn.modelconfig import ModelConfig
+from charrnn.model.config import ModelConfig
 from charrnn.runtime import Runtime
+from charrnn.training import autosize
 
 GPU_BATCHES = (32, 64, 128, 256, 512)
 
@@ -58,7 +58,7 @@ def probe_rate(cfg: ModelConfig, batch: int, seq: int, rt: Runtime, seconds: flo
 
 
 def _measure(cfg: ModelConfig, batch: int, seq: int, rt: Runtime, seconds: float) -> float:
-    from charrnn.model import CharRNN
+    from charrnn.model.network import CharRNN
 
     sync = torch.cuda.synchronize if rt.device.type == "cuda" else (lambda: None)
     model = CharRNN(cfg).to(rt.device)

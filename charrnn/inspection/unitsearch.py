@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from charrnn import activations, features
+from charrnn.inspection import activations, features
 
 SATURATION_LOW, SATURATION_HIGH = 0.1, 0.9
 

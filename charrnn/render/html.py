@@ -16,7 +16,7 @@ from importlib import resources
 
 import numpy as np
 
-from charrnn.cells import GATE, UNBOUNDED, CellSpec, Quantity
+from charrnn.model.cells import GATE, UNBOUNDED, CellSpec, Quantity
 
 
 def display_values(quantity: Quantity, values: np.ndarray) -> np.ndarray:
@@ -65,10 +65,10 @@ def top5(probs: np.ndarray) -> dict:
 
 
 def page(title: str, body: str, data: dict | None = None) -> str:
-    css = resources.files("charrnn").joinpath("static/viewer.css").read_text("utf-8")
+    css = resources.files("charrnn.render").joinpath("static/viewer.css").read_text("utf-8")
     script = ""
     if data is not None:
-        js = resources.files("charrnn").joinpath("static/viewer.js").read_text("utf-8")
+        js = resources.files("charrnn.render").joinpath("static/viewer.js").read_text("utf-8")
         payload = (
             json.dumps(data, ensure_ascii=False, separators=(",", ":"))
             .replace("<", "\\u003c")
@@ -165,7 +165,7 @@ def activation_page(
 
 
 def ranking_tables(ranking: dict, units: list[int] | None = None) -> str:
-    from charrnn.features import BUILTIN
+    from charrnn.inspection.features import BUILTIN
 
     out = []
     for feature, scores in ranking.items():
@@ -265,7 +265,7 @@ def surprise_page(
 
 def grad_flow_section(flows: dict) -> str:
     """The gradient-flow chart of `inspect --grad-flow --html`: {checkpoint label: GradFlow}."""
-    from charrnn import svg
+    from charrnn.render import svg
 
     series = {}
     for name, flow in flows.items():

@@ -10,8 +10,8 @@ import math
 
 import torch
 
-from charrnn.runstate import Position
-from charrnn.trainconfig import TrainConfig
+from charrnn.training.config import TrainConfig
+from charrnn.training.runstate import Position
 
 
 def lr_at(cfg: TrainConfig, step: int, progress: float, start_lr: float = 0.0) -> float:

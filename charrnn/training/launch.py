@@ -15,12 +15,13 @@ import contextlib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from charrnn import ckptfile
-from charrnn.corpus import load_corpus
+from charrnn.data.config import DataOptions
+from charrnn.data.corpus import load_corpus
 from charrnn.errors import CheckpointError, ConfigError
 from charrnn.fileio import RunLock
-from charrnn.modelconfig import ModelConfig
-from charrnn.trainconfig import STOP_FIELDS, DataOptions, TrainConfig
+from charrnn.files.format import BEST, LATEST, resolve
+from charrnn.model.config import ModelConfig
+from charrnn.training.config import STOP_FIELDS, TrainConfig
 
 MODEL_FIELDS = frozenset(f.name for f in fields(ModelConfig)) - {"vocab_size"}
 TRAIN_FIELDS = frozenset(f.name for f in fields(TrainConfig))
@@ -50,7 +51,7 @@ class TrainRequest:
         if self.extend_vocab and self.init_from is None:
             raise ConfigError("--extend-vocab goes with --init-from.")
         if self.tensorboard is not None:
-            from charrnn.tensorboard_log import check_available
+            from charrnn.training.tensorboard import check_available
 
             check_available()
 
@@ -58,7 +59,7 @@ class TrainRequest:
 def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: False, progress=None):
     """Trains; returns train.TrainResult. Only rank 0 of a torchrun job reports and writes, and
     it holds the run directory's lock (one writer per run) until the run ends."""
-    from charrnn import checkpoint
+    from charrnn.files import checkpoint
     from charrnn.runtime import from_environment, set_threads
 
     set_threads(request.threads)
@@ -79,7 +80,7 @@ def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: Fals
         if rt.is_main:
             held.enter_context(RunLock(out))
         if request.tensorboard is not None and rt.is_main:
-            from charrnn.tensorboard_log import TensorBoardLog
+            from charrnn.training.tensorboard import TensorBoardLog
 
             on_event = _tee(on_event, held.enter_context(TensorBoardLog(request.tensorboard)))
         try:
@@ -90,7 +91,7 @@ def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: Fals
 
 
 def _train(request, rt, resumed, origin, out, on_event, should_stop, progress):
-    from charrnn.training import train
+    from charrnn.training.loop import train
 
     report = on_event if rt.is_main else (lambda r: None)
     if "seed" in request.given and "time_limit" in request.given:
@@ -169,8 +170,8 @@ PLANNED = ("num_layers", "hidden_size", "dropout", "batch_size", "seq_len", "lr"
 def _autosize(request: TrainRequest, model_cfg: ModelConfig, corpus, rt, report):
     """(TrainConfig, ModelConfig) sized to the budget and the device (autosize.py); the options
     the user gave are kept. May switch an "auto" precision to the one that measured faster."""
-    from charrnn import autosize, probe
-    from charrnn.data import split
+    from charrnn.data.batches import split
+    from charrnn.training import autosize, probe
 
     train_cfg = request.train
     given = {
@@ -194,8 +195,8 @@ def _autosize(request: TrainRequest, model_cfg: ModelConfig, corpus, rt, report)
 
 def check_fits_in_memory(model_cfg: ModelConfig, train_cfg: TrainConfig, rt) -> None:
     """Refuse sizes that cannot fit before allocating them (and being killed for it)."""
-    from charrnn.autosize import training_memory
-    from charrnn.probe import free_memory
+    from charrnn.training.autosize import training_memory
+    from charrnn.training.probe import free_memory
 
     need = training_memory(model_cfg, train_cfg.batch_size, train_cfg.seq_len)
     have = free_memory(rt.device)
@@ -213,10 +214,10 @@ def check_fits_in_memory(model_cfg: ModelConfig, train_cfg: TrainConfig, rt) -> 
 def resume_path(resume: Path) -> Path:
     p = Path(resume)
     if p.is_dir():
-        if not (p / ckptfile.LATEST).is_file():
-            raise CheckpointError(f"--resume {p}: no {ckptfile.LATEST} in this directory.")
-        return p / ckptfile.LATEST
-    return ckptfile.resolve(p)
+        if not (p / LATEST).is_file():
+            raise CheckpointError(f"--resume {p}: no {LATEST} in this directory.")
+        return p / LATEST
+    return resolve(p)
 
 
 def _check_same_model(ckpt, request: TrainRequest, option: str) -> None:
@@ -231,14 +232,14 @@ def _check_same_model(ckpt, request: TrainRequest, option: str) -> None:
 
 
 def check_out_dir(out: Path, overwrite: bool) -> None:
-    taken = [n for n in (ckptfile.LATEST, ckptfile.BEST) if (out / n).exists()]
+    taken = [n for n in (LATEST, BEST) if (out / n).exists()]
     if taken and not overwrite:
         raise ConfigError(
             f"--out {out} already holds a run ({', '.join(taken)}); continue it with "
             f"--resume {out}, replace it with --overwrite, or pick another --out."
         )
     if overwrite:
-        for name in (ckptfile.LATEST, ckptfile.BEST, "metrics.jsonl"):
+        for name in (LATEST, BEST, "metrics.jsonl"):
             (out / name).unlink(missing_ok=True)
 
 

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from charrnn import activations, checkpoint, dumps, features, html, unitsearch
+from charrnn.data.reading import DEFAULT_UNKNOWN, Reading, read, read_source
 from charrnn.errors import ConfigError, DataError, OutputError
 from charrnn.fileio import atomic_write_bytes
-from charrnn.reading import DEFAULT_UNKNOWN, Reading, read, read_source
+from charrnn.files import checkpoint
+from charrnn.inspection import activations, dumps, features, unitsearch
+from charrnn.render import html
 
 HTML_BYTES_BUDGET = 64 << 20  # activation codes embedded in one page
 ALL = "all"
@@ -245,7 +247,7 @@ def grad_flow(subject: Subject, horizon: int, windows: int, compare=None) -> dic
 
 
 def _flow(model, ids, horizon, windows):
-    from charrnn.gradflow import gradient_flow
+    from charrnn.inspection.gradflow import gradient_flow
 
     try:
         return gradient_flow(model, ids, horizon=horizon, windows=windows)
@@ -316,7 +318,7 @@ def surprise_page(
 ) -> dict:
     """`eval --html`: the first `max_chars` characters colored by the loss on each; the heading
     gives the file's `score` (the figure `charrnn eval` prints)."""
-    from charrnn.evaluate import char_losses
+    from charrnn.inference.evaluate import char_losses
 
     check_page_name(html_path)
     model, vocab, info = checkpoint.load_model(ckpt)

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from charrnn.corpus import check_text_file
+from charrnn.data.corpus import check_text_file
+from charrnn.data.vocab import UNIT_BYTE, Vocab
 from charrnn.errors import DataError
-from charrnn.vocab import UNIT_BYTE, Vocab
 
 UNKNOWN_MODES = ("error", "skip", "map")
 DEFAULT_UNKNOWN = "map"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from charrnn.data.vocab import Vocab
 from charrnn.errors import DataError
 from charrnn.fileio import atomic_write_bytes
-from charrnn.vocab import Vocab
 
 FORMAT = 1
 BLOCK = 16 << 20

@@ -19,8 +19,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from charrnn.activations import cell_step
-from charrnn.model import layer_weights
+from charrnn.inspection.activations import cell_step
+from charrnn.model.network import layer_weights
 
 
 def recurrent_singular_values(model) -> list[dict]:

@@ -26,7 +26,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from charrnn.modelconfig import ModelConfig
+from charrnn.model.config import ModelConfig
 
 LADDER = [
     (1, 128),

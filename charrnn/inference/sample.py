@@ -16,7 +16,7 @@ from charrnn.errors import ConfigError
 from charrnn.options import check_ranges, option
 
 if TYPE_CHECKING:
-    from charrnn.vocab import Vocab
+    from charrnn.data.vocab import Vocab
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def generate(model, vocab: Vocab, cfg: SampleConfig) -> Iterator[list[int]]:
     step runs in numpy (fastsample.py, ~10x faster at batch 1); elsewhere in torch."""
     prime = prime_ids(vocab, cfg.prime)
     if next(model.parameters()).device.type == "cpu":
-        from charrnn import fastsample
+        from charrnn.inference import fastsample
 
         return fastsample.generate(fastsample.NumpyRNN.from_torch(model), vocab, prime, cfg)
     return generate_torch(model, vocab, cfg)
@@ -101,11 +101,11 @@ def sampler(ckpt, device: str = "cpu"):
     """(vocab, generate(cfg)) for a checkpoint. On the CPU the weights are read as numpy arrays
     and torch is never imported; on a GPU the torch model runs."""
     if device == "cpu":
-        from charrnn import fastsample
+        from charrnn.inference import fastsample
 
         rnn, vocab, _ = fastsample.load(ckpt)
         return vocab, lambda cfg: fastsample.generate(rnn, vocab, prime_ids(vocab, cfg.prime), cfg)
-    from charrnn.checkpoint import load_model
+    from charrnn.files.checkpoint import load_model
     from charrnn.runtime import pick_device
 
     model, vocab, _ = load_model(ckpt, pick_device(device))

@@ -9,8 +9,8 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from charrnn import features
-from charrnn.terminal import human_count, safe
+from charrnn.inspection import features
+from charrnn.render.terminal import human_count, safe
 
 
 def _table(title: str, *columns: str, justify: str = "right") -> Table:

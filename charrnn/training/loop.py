@@ -25,17 +25,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from charrnn import checkpoint, ckptfile, runstate
-from charrnn.corpus import Corpus
-from charrnn.data import layout_for, split, window
+from charrnn.data.batches import layout_for, split, window
+from charrnn.data.corpus import Corpus
 from charrnn.errors import ConfigError, TrainingError
-from charrnn.evaluate import loss_sum
-from charrnn.metrics import LN2, METRICS, MetricsFile
-from charrnn.model import CharRNN, ModelConfig, detach_state, grow_vocab, init_output_bias
-from charrnn.optimization import WeightAverage, lr_at, make_optimizer, progress_of
-from charrnn.runstate import Position
+from charrnn.files import checkpoint
+from charrnn.files.format import BEST, LATEST, snapshot_name
+from charrnn.inference.evaluate import loss_sum
+from charrnn.model.config import ModelConfig
+from charrnn.model.network import CharRNN, detach_state, grow_vocab, init_output_bias
 from charrnn.runtime import Runtime
-from charrnn.trainconfig import TrainConfig
+from charrnn.training import runstate
+from charrnn.training.config import TrainConfig
+from charrnn.training.metrics import LN2, METRICS, MetricsFile
+from charrnn.training.optimization import WeightAverage, lr_at, make_optimizer, progress_of
+from charrnn.training.runstate import Position
 
 OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 UNIGRAM_SAMPLE = 16 << 20  # training characters counted for the output bias's start
@@ -154,18 +157,18 @@ class _Run:
                 with self._out_of_memory_is_an_error():
                     self.eval_and_save()
             if cfg.keep_every and pos.step % cfg.keep_every == 0:
-                self.save(ckptfile.snapshot_name(pos.step), full=False)
+                self.save(snapshot_name(pos.step), full=False)
         pos.train_seconds += last_seconds  # the last step's time (no later sync to share it)
         if self.stats.steps:
             self.emit(self._train_record())
         if stop:
-            self.save(ckptfile.LATEST, full=True)
+            self.save(LATEST, full=True)
             self.emit(
                 {
                     "kind": "checkpoint",
                     "step": pos.step,
                     "reason": "interrupted",
-                    "path": str(self.out_dir / ckptfile.LATEST),
+                    "path": str(self.out_dir / LATEST),
                 }
             )
             return TrainResult(pos, self.out_dir, "signal", is_main=self.rt.is_main)
@@ -246,7 +249,7 @@ class _Run:
             yield
         except OUT_OF_MEMORY:
             last = self.pos.history[-1]["step"] if self.pos.history else None
-            kept = (f"{self.out_dir / ckptfile.LATEST} (step {last}) is intact"
+            kept = (f"{self.out_dir / LATEST} (step {last}) is intact"
                     if last is not None else "no checkpoint was written yet")  # fmt: skip
             raise TrainingError(
                 f"out of memory on {self.rt.device} at step {self.pos.step} (batch "
@@ -270,7 +273,7 @@ class _Run:
         if pos.bad_steps >= MAX_BAD_STEPS:
             raise TrainingError(
                 f"training diverged: {pos.bad_steps} non-finite losses in a row at step "
-                f"{pos.step}; lower --lr or --grad-clip. {self.out_dir / ckptfile.LATEST} "
+                f"{pos.step}; lower --lr or --grad-clip. {self.out_dir / LATEST} "
                 f"holds the last good state."
             )
 
@@ -303,7 +306,7 @@ class _Run:
                 self.best_weights = {
                     k: v.detach().clone() for k, v in self.model.state_dict().items()
                 }
-                self.save(ckptfile.BEST, full=False)
+                self.save(BEST, full=False)
         record = {
             "kind": "val",
             "step": pos.step,
@@ -314,7 +317,7 @@ class _Run:
             "train_seconds": round(pos.train_seconds, 3),
         }
         pos.history.append({k: record[k] for k in ("step", "val_loss", "train_seconds")})
-        self.save(ckptfile.LATEST, full=True)
+        self.save(LATEST, full=True)
         self.emit(record)
 
     def save(self, name: str, full: bool) -> None:

@@ -17,9 +17,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from charrnn.data import Layout, window
+from charrnn.data.batches import Layout, window
 from charrnn.errors import DataError
-from charrnn.metrics import LN2
+from charrnn.training.metrics import LN2
 
 
 def eval_layout(n: int, seq_len: int, batch_size: int) -> Layout | None:
@@ -193,8 +193,8 @@ def score(model, ids: np.ndarray, window: int | None = None, progress=None, scor
 
 def score_file(ckpt, file, *, window=None, device="auto", unknown="map", progress=None):
     """`charrnn eval`: (Score, Reading) of a checkpoint on a text file (see `score`)."""
-    from charrnn.checkpoint import load_model
-    from charrnn.reading import read_file
+    from charrnn.data.reading import read_file
+    from charrnn.files.checkpoint import load_model
     from charrnn.runtime import pick_device
 
     model, vocab, _ = load_model(ckpt, pick_device(device))

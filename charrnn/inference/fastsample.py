@@ -18,9 +18,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from charrnn import ckptfile
 from charrnn.errors import CheckpointError
-from charrnn.modelconfig import ModelConfig
+from charrnn.files.format import load_arrays, read_config, read_header, resolve
+from charrnn.model.config import ModelConfig
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -88,10 +88,10 @@ class NumpyRNN:
 
 def load(path) -> tuple[NumpyRNN, object, dict]:
     """(sampler, vocab, metadata) from a checkpoint file or run directory, without torch."""
-    path = ckptfile.resolve(path)
-    entries, meta = ckptfile.read_header(path)
-    cfg, vocab = ckptfile.read_config(path, meta)
-    arrays = ckptfile.load_arrays(path, entries, ("model",), "numpy")
+    path = resolve(path)
+    entries, meta = read_header(path)
+    cfg, vocab = read_config(path, meta)
+    arrays = load_arrays(path, entries, ("model",), "numpy")
     weights = {k[len("model.") :]: v for k, v in arrays.items()}
     for name, shape in cfg.weight_shapes().items():
         if name not in weights or tuple(weights[name].shape) != shape:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from charrnn import tokencache
+from charrnn.data import tokencache
+from charrnn.data.config import DataOptions
+from charrnn.data.vocab import UNIT_BYTE, UNIT_CHAR, Vocab
 from charrnn.errors import ConfigError, DataError
-from charrnn.trainconfig import DataOptions
-from charrnn.vocab import UNIT_BYTE, UNIT_CHAR, Vocab
 
 CHUNK_BYTES = 16 << 20
 IN_MEMORY_LIMIT = 32 << 20  # smaller files are encoded in memory, larger ones cached on disk

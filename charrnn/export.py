@@ -19,9 +19,10 @@ from charrnn.errors import ConfigError, OutputError
 from charrnn.fileio import atomic_write_bytes
 from charrnn.files import checkpoint
 from charrnn.files.format import EXPORT_WEIGHTS
+from charrnn.inference.evaluate import bpc
 from charrnn.options import flag
 from charrnn.training.config import TrainConfig
-from charrnn.training.metrics import bpc, read_metrics
+from charrnn.training.metrics import read_metrics
 
 FORMAT = "charrnn-export"
 FORMAT_VERSION = 1

@@ -130,7 +130,7 @@ def inspect(
 def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windows, compare):
     """Load once and run the actions asked for (a progress bar on long texts), then render."""
     from charrnn.inspection import actions as lib
-    from charrnn.render import tables, terminal
+    from charrnn.render import pages, tables, terminal
 
     with terminal.progress(not request.as_json) as progress:
         subject = lib.load(
@@ -143,7 +143,8 @@ def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windo
         sat = lib.saturation(subject) if request.saturation or request.html else {}
         found = lib.match(subject, request.match, threshold) if request.match else None
         flows = lib.grad_flow(subject, horizon, windows, compare) if request.grad_flow else {}
-        page = lib.page(subject, request.html, ranking, sat, flows) if request.html else None
+        page = (pages.activation_page(subject, request.html, ranking, sat, flows)
+                if request.html else None)  # fmt: skip
     if subject.reading.unseen:
         terminal.note(subject.reading.describe())
     if dumped:
@@ -183,7 +184,7 @@ def _show_flows(flows: dict, as_json: bool) -> None:
 
 
 def _page_note(page: dict) -> str:
-    from charrnn.inspection.actions import HTML_BYTES_BUDGET
+    from charrnn.render.pages import HTML_BYTES_BUDGET
 
     note = f"page: {page['path']}"
     if page["left_out"]:
@@ -237,7 +238,8 @@ def eval_(
     from charrnn.render import terminal
 
     if html is not None:
-        from charrnn.inspection.actions import check_page_name, surprise_page
+        from charrnn.inspection.actions import surprise
+        from charrnn.render.pages import check_page_name, surprise_page
 
         check_page_name(html)
     window = window_length if fresh_windows else None
@@ -247,7 +249,8 @@ def eval_(
             ckpt, file, window=window, device=device, unknown=unknown.value, progress=report
         )
         if html is not None:
-            page = surprise_page(ckpt, file, html, max_chars, score, unknown.value, progress)
+            found = surprise(ckpt, file, max_chars, unknown.value, progress)
+            page = surprise_page(html, found, score)
     if html is not None:
         terminal.note(f"page: {page['path']} ({page['chars']:,} characters shown)")
     if reading.unseen:
@@ -278,7 +281,7 @@ EXAMPLES_INFO = examples(
 @app.command(epilog=EXAMPLES_INFO)
 def info(ckpt: CkptArg, as_json: JsonOpt = False):
     """What a checkpoint holds: model, training config, vocabulary, progress."""
-    from charrnn.files.checkpoint import describe
+    from charrnn.inspection.summary import describe
     from charrnn.render import tables, terminal
 
     summary = describe(ckpt)

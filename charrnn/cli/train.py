@@ -208,7 +208,7 @@ def train(
 
 
 def _summary(result) -> str:
-    from charrnn.training.metrics import bpc
+    from charrnn.inference.evaluate import bpc
 
     pos, out = result.position, result.out_dir
     line = f"done: {pos.step} steps in {pos.train_seconds:.0f}s"

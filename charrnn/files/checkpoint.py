@@ -32,7 +32,6 @@ from charrnn.files.format import (
     read_config,
     read_header,
     resolve,
-    snapshots,
 )
 from charrnn.model.config import ModelConfig
 from charrnn.model.network import CharRNN
@@ -119,35 +118,3 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
     """(model in eval mode, vocab, checkpoint) — all that sample / inspect / eval need."""
     ckpt = read(path)
     return build_model(ckpt, device), ckpt.vocab, ckpt
-
-
-def describe(path: str | os.PathLike) -> dict:
-    """What `charrnn info` shows: model, vocabulary, progress, training config, and the largest
-    singular value of each recurrent matrix."""
-    from charrnn.inspection.gradflow import recurrent_singular_values
-    from charrnn.training.metrics import bpc
-
-    c = read(path)
-    pos = c.meta.get("position", {})
-    best = pos.get("best_val_loss")
-    return {
-        "path": str(c.path),
-        "format_version": c.meta["format_version"],
-        "model_config": c.model_config.to_dict(),
-        "parameters": c.model_config.num_params(),
-        "vocab_size": c.vocab.size,
-        "vocab_unit": c.vocab.unit,
-        "vocab": c.vocab.symbols,
-        "step": pos.get("step"),
-        "epoch": pos.get("epoch"),
-        "tokens_seen": pos.get("tokens"),
-        "train_seconds": pos.get("train_seconds"),
-        "best_val_loss": best,
-        "best_val_bpc": bpc(best) if best is not None else None,
-        "train_config": c.meta.get("train_config"),
-        "corpus": c.meta.get("corpus"),
-        "resumable": "rng.torch" in read_header(c.path)[0],
-        "init_from": c.meta.get("init_from"),
-        "snapshots": [p.name for p in snapshots(c.path.parent)],
-        "recurrent_singular_values": recurrent_singular_values(build_model(c)),
-    }

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,14 @@ import torch.nn.functional as F
 
 from charrnn.data.batches import Layout, window
 from charrnn.errors import DataError
-from charrnn.training.metrics import LN2
+
+LN2 = math.log(2)
+
+
+def bpc(nats: float) -> float:
+    """Bits per character from nats per character (natural log, what cross-entropy returns):
+    the figure people compare."""
+    return nats / LN2
 
 
 def eval_layout(n: int, seq_len: int, batch_size: int) -> Layout | None:

@@ -1,7 +1,8 @@
 """What `charrnn inspect` and `charrnn eval --html` compute: a checkpoint and a text are loaded and
 checked once (`load` -> `Subject`), then each action is one function that returns data — the
 activation dump, unit rankings with excerpts, span matches, gate saturation, gradient flow, the
-HTML page. Nothing here prints; the CLI renders the results (tables.py) and writes the notes.
+per-character loss. Nothing here prints or draws: render/ turns the results into tables
+(tables.py) and pages (pages.py), and the CLI writes the notes.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from charrnn.data.reading import DEFAULT_UNKNOWN, Reading, read, read_source
-from charrnn.errors import ConfigError, DataError, OutputError
-from charrnn.fileio import atomic_write_bytes
+from charrnn.errors import ConfigError, DataError
 from charrnn.files import checkpoint
 from charrnn.inspection import activations, dumps, features, unitsearch
-from charrnn.render import html
 
-HTML_BYTES_BUDGET = 64 << 20  # activation codes embedded in one page
 ALL = "all"
 
 
@@ -194,7 +192,7 @@ def excerpts(subject: Subject, ranking: dict, width: int = 32) -> dict:
         result[feature] = {}
         for s in scores:
             key = (s.quantity, subject.layers.index(s.layer), subject.units.index(s.unit))
-            values = html.display_values(subject.cell.quantity(s.quantity), series[key])
+            values = activations.display_values(subject.cell.quantity(s.quantity), series[key])
             result[feature][(s.layer, s.unit, s.quantity)] = (
                 subject.text[lo : lo + width],
                 values[lo : lo + width],
@@ -261,85 +259,27 @@ def _label(info) -> str:
     return f"{info.path.parent.name} ({c.num_layers}x{c.hidden_size} {c.model})"
 
 
-def page(subject: Subject, path: Path, ranking: dict, sat: dict, flows: dict) -> dict:
-    """The activation viewer; returns what it left out to stay under the size budget."""
-    shown, left_out = _fit_budget(subject.selected(), subject.cell)
-    cfg = subject.model.config
-    body = html.activation_page(
-        title=f"charrnn inspect: {Path(str(subject.ckpt.path)).name}",
-        text=subject.text,
-        vocab=subject.vocab,
-        cell=subject.cell,
-        arrays=shown,
-        probs=subject.probs,
-        layers=subject.layers,
-        units=subject.units,
-        ranking=ranking,
-        marks=marks(subject.reading),
-        saturation_svg=html.saturation_svg(sat, subject.cell),
-        extra=html.grad_flow_section(flows) if flows else "",
-        subtitle=f"{cfg.num_layers}x{cfg.hidden_size} {cfg.model} · {len(subject.text)} "
-        f"characters of {subject.label}",
-    )
-    write_page(path, body)
-    return {"path": str(path), "left_out": left_out}
-
-
-def _fit_budget(arrays: dict, cell) -> tuple[dict, list]:
-    """Keep quantities (the state first, then the gates) while the page stays under budget."""
-    order = [q for q in cell.quantity_names if q in arrays]
-    kept, used = {}, 0
-    for q in order:
-        if kept and used + arrays[q].size > HTML_BYTES_BUDGET:
-            break
-        kept[q] = arrays[q]
-        used += arrays[q].size
-    return kept, [q for q in order if q not in kept]
-
-
-def write_page(path: Path, page_html: str) -> None:
-    atomic_write_bytes(
-        path,
-        page_html.encode("utf-8"),
-        what="page",
-        error=OutputError,
-        hint="Free disk space or give another --html file.",
-    )
-
-
 # --------------------------------------------------------------------------- eval --html
-def check_page_name(path: Path) -> None:
-    if path.suffix not in (".html", ".htm"):
-        raise ConfigError(f"{path}: the name must end in .html.")
+@dataclass(frozen=True)
+class Surprise:
+    """`eval --html`: the loss on each character of the first `max_chars` of a file."""
+
+    reading: Reading
+    vocab: object
+    checkpoint_name: str
+    bits: np.ndarray  # (T,) loss on each character, in bits (0 for the first)
+    probs: np.ndarray  # (T, V) the distribution before each next character
+    max_chars: int
 
 
-def surprise_page(
-    ckpt, file: Path, html_path: Path, max_chars: int, score, unknown=DEFAULT_UNKNOWN, progress=None
-) -> dict:
-    """`eval --html`: the first `max_chars` characters colored by the loss on each; the heading
-    gives the file's `score` (the figure `charrnn eval` prints)."""
+def surprise(ckpt, file: Path, max_chars: int, unknown=DEFAULT_UNKNOWN, progress=None) -> Surprise:
     from charrnn.inference.evaluate import char_losses
 
-    check_page_name(html_path)
     model, vocab, info = checkpoint.load_model(ckpt)
     reading = read(vocab, *read_source(file, max_chars), unknown)
     report = (lambda done, total: progress("page", done, total)) if progress else None
     bits, probs = char_losses(model, reading.ids, progress=report)
-    n = len(reading.text)
-    shown = f"the first {n:,} characters" if n == max_chars else "every character"
-    body = html.surprise_page(
-        title=f"charrnn eval: {reading.label}",
-        text=reading.text,
-        vocab=vocab,
-        bits=bits,
-        probs=probs,
-        marks=marks(reading),
-        subtitle=f"{Path(str(info.path)).name} · loss on the file: {score.bpc:.4f} bits/char "
-        f"({score.loss:.4f} nats/char) over {score.chars:,} characters, {score.how} · colored: "
-        f"{shown}, by the loss on each",
-    )
-    write_page(html_path, body)
-    return {"path": str(html_path), "chars": n}
+    return Surprise(reading, vocab, Path(str(info.path)).name, bits, probs, max_chars)
 
 
 def marks(reading: Reading) -> dict:

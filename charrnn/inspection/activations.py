@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from charrnn.model.cells import CellSpec
+from charrnn.model.cells import GATE, UNBOUNDED, CellSpec, Quantity
 from charrnn.model.network import CharRNN, layer_weights
 
 # The array API of cells.py on torch tensors.
@@ -109,3 +109,11 @@ def select(arrays: dict, layers=None, units=None) -> dict:
             a = a[:, :, list(units)]
         out[q] = a
     return out
+
+
+def display_values(quantity: Quantity, values: np.ndarray) -> np.ndarray:
+    """Values on the -1 .. +1 color scale: 2v - 1 for gates (0 .. 1), tanh for unbounded
+    quantities (cell states), as they are for bounded ones (h of tanh cells, candidates)."""
+    if quantity.scale == UNBOUNDED:
+        return np.tanh(values)
+    return 2 * values - 1 if quantity.scale == GATE else values

@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-# How a quantity's values map onto the viewers' -1 .. +1 colour scale (html.display_values):
+# How a quantity's values map onto the viewers' -1 .. +1 colour scale
+# (inspection.activations.display_values):
 BOUNDED = "tanh"  # already in -1 .. 1 (h of tanh cells, candidates)
 GATE = "gate"  # 0 .. 1 (sigmoid gates): shown as 2v - 1
 UNBOUNDED = "cell"  # any real value (LSTM cell state, ReLU hidden state): squashed by tanh

@@ -16,15 +16,7 @@ from importlib import resources
 
 import numpy as np
 
-from charrnn.model.cells import GATE, UNBOUNDED, CellSpec, Quantity
-
-
-def display_values(quantity: Quantity, values: np.ndarray) -> np.ndarray:
-    """Values on the -1 .. +1 color scale: 2v - 1 for gates (0 .. 1), tanh for unbounded
-    quantities (cell states), as they are for bounded ones (h of tanh cells, candidates)."""
-    if quantity.scale == UNBOUNDED:
-        return np.tanh(values)
-    return 2 * values - 1 if quantity.scale == GATE else values
+from charrnn.model.cells import UNBOUNDED, CellSpec
 
 
 def diverging_rgb(v: float) -> str:

@@ -14,10 +14,11 @@ import numpy as np
 from charrnn.errors import CheckpointError, OutputError
 from charrnn.fileio import atomic_write_bytes
 from charrnn.files import checkpoint
+from charrnn.inference.evaluate import bpc
 from charrnn.inference.sample import SampleConfig, generate
-from charrnn.inspection import features, unitsearch
+from charrnn.inspection import activations, features, unitsearch
 from charrnn.render import html, svg
-from charrnn.training.metrics import bpc, read_metrics
+from charrnn.training.metrics import read_metrics
 
 TEMPERATURES = (0.5, 0.8, 1.0)
 
@@ -176,7 +177,9 @@ def _units_section(model, ckpt, progress=None) -> str:
         if scores:
             s = scores[0]
             quantity = ckpt.model_config.cell.quantity(s.quantity)
-            values = html.display_values(quantity, series[(s.quantity, s.layer, s.unit)][:600])
+            values = activations.display_values(
+                quantity, series[(s.quantity, s.layer, s.unit)][:600]
+            )
             parts.append(
                 f"<div class='sub'>layer {s.layer} unit {s.unit} ({s.quantity}), "
                 f"r = {s.r:+.3f}</div>" + _colored_excerpt(text[:600], values)

@@ -30,13 +30,13 @@ from charrnn.data.corpus import Corpus
 from charrnn.errors import ConfigError, TrainingError
 from charrnn.files import checkpoint
 from charrnn.files.format import BEST, LATEST, snapshot_name
-from charrnn.inference.evaluate import loss_sum
+from charrnn.inference.evaluate import LN2, loss_sum
 from charrnn.model.config import ModelConfig
 from charrnn.model.network import CharRNN, detach_state, grow_vocab, init_output_bias
 from charrnn.runtime import Runtime
 from charrnn.training import runstate
 from charrnn.training.config import TrainConfig
-from charrnn.training.metrics import LN2, METRICS, MetricsFile
+from charrnn.training.metrics import METRICS, MetricsFile
 from charrnn.training.optimization import WeightAverage, lr_at, make_optimizer, progress_of
 from charrnn.training.runstate import Position
 

@@ -1,28 +1,17 @@
-"""Units and records of measurement: nats and bits per character, and a run's `metrics.jsonl`.
-
-Losses are computed in nats per character (natural log, what cross-entropy returns); people
-compare bits per character (bpc = nats / ln 2). The metrics file holds one JSON record per
-progress line, validation, test and event of a run, appended as they happen; `charrnn report`
-and `charrnn info` read it back. Torch-free.
+"""A run's `metrics.jsonl`: one JSON record per progress line, validation, test and event of a
+run, appended as they happen; `charrnn report` and `charrnn export` read it back. Torch-free.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
 from charrnn.errors import CheckpointError
 from charrnn.fileio import atomic_write_bytes, remove_stale_temps
 
-LN2 = math.log(2)
 METRICS = "metrics.jsonl"
-
-
-def bpc(nats: float) -> float:
-    """Bits per character from nats per character."""
-    return nats / LN2
 
 
 def read_metrics(run_dir: Path) -> list[dict]:

@@ -1,0 +1,42 @@
+"""What `charrnn info` shows about a checkpoint: the model, its vocabulary, how far it was
+trained and on what, its snapshots, and the largest singular value of each recurrent matrix (a
+first look at how the recurrence scales the state, beside `inspect --grad-flow`).
+"""
+
+from __future__ import annotations
+
+import os
+
+from charrnn.files.checkpoint import build_model, read
+from charrnn.files.format import read_header, snapshots
+from charrnn.inference.evaluate import bpc
+from charrnn.inspection.gradflow import recurrent_singular_values
+
+
+def describe(path: str | os.PathLike) -> dict:
+    """What `charrnn info` shows: model, vocabulary, progress, training config, and the largest
+    singular value of each recurrent matrix."""
+    c = read(path)
+    pos = c.meta.get("position", {})
+    best = pos.get("best_val_loss")
+    return {
+        "path": str(c.path),
+        "format_version": c.meta["format_version"],
+        "model_config": c.model_config.to_dict(),
+        "parameters": c.model_config.num_params(),
+        "vocab_size": c.vocab.size,
+        "vocab_unit": c.vocab.unit,
+        "vocab": c.vocab.symbols,
+        "step": pos.get("step"),
+        "epoch": pos.get("epoch"),
+        "tokens_seen": pos.get("tokens"),
+        "train_seconds": pos.get("train_seconds"),
+        "best_val_loss": best,
+        "best_val_bpc": bpc(best) if best is not None else None,
+        "train_config": c.meta.get("train_config"),
+        "corpus": c.meta.get("corpus"),
+        "resumable": "rng.torch" in read_header(c.path)[0],
+        "init_from": c.meta.get("init_from"),
+        "snapshots": [p.name for p in snapshots(c.path.parent)],
+        "recurrent_singular_values": recurrent_singular_values(build_model(c)),
+    }

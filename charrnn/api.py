@@ -10,15 +10,12 @@ charrnn.train("mytext.txt", time="2m")   # -> the run directory (a Path)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
-from charrnn.data.config import DataOptions
-from charrnn.errors import ConfigError
 from charrnn.files.format import read_config, read_header, resolve
 from charrnn.inference.sample import SampleConfig
-from charrnn.model.config import ModelConfig
-from charrnn.training.config import TrainConfig, parse_duration
+from charrnn.training.config import request_from
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,8 @@ class Model:
         from charrnn.inference import fastsample
         from charrnn.inference.sample import prime_ids, text_pieces
 
-        cfg = SampleConfig(length, temperature, top_k, argmax, prime, seed, 1, stop)
+        cfg = SampleConfig(length=length, temperature=temperature, top_k=top_k, argmax=argmax,
+                           prime=prime, seed=seed, stop=stop)  # fmt: skip
         if self._numpy is None:
             self._numpy = fastsample.load(self.path)[0]
         steps = fastsample.generate(self._numpy, self.vocab, prime_ids(self.vocab, prime), cfg)
@@ -103,34 +101,11 @@ def load(path) -> Model:
     return Model(path)
 
 
-RUN_OPTIONS = {"out", "resume", "init_from", "extend_vocab", "overwrite", "device", "precision",
-               "threads", "tensorboard"}  # fmt: skip
-
-
 def train(path, *, on_event=None, **options) -> Path:
-    """Trains on the text file `path` with `charrnn train`'s options as keyword arguments
-    (hidden_size=256, time="2m" or time_limit=120, max_steps=1000, out="runs/x", ...); returns
-    the run directory. Progress records go to `on_event` if given."""
+    """Trains on the text file `path` with `charrnn train`'s options as keyword arguments, by
+    field name or CLI spelling (hidden_size=256, time="2m" or time_limit=120, max_steps=1000,
+    out="runs/x", ...); returns the run directory. Progress records go to `on_event` if given."""
     from charrnn.training import launch
 
-    if "time" in options:
-        time = options.pop("time")
-        options["time_limit"] = parse_duration(time) if isinstance(time, str) else float(time)
-    groups = {cls: {f.name for f in fields(cls)} for cls in (ModelConfig, TrainConfig, DataOptions)}
-    known = set().union(*groups.values(), RUN_OPTIONS) - {"vocab_size"}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise ConfigError(f"unknown option {unknown[0]!r}; options: {', '.join(sorted(known))}.")
-    configs = {cls: cls(**{k: v for k, v in options.items() if k in names})
-               for cls, names in groups.items()}  # fmt: skip
-    run_options = {k: Path(v) if k in ("out", "resume", "init_from", "tensorboard") else v
-                   for k, v in options.items() if k in RUN_OPTIONS}  # fmt: skip
-    request = launch.TrainRequest(
-        file=Path(path),
-        model=configs[ModelConfig],
-        train=configs[TrainConfig],
-        data=configs[DataOptions],
-        given=frozenset(options),
-        **run_options,
-    )
+    request = request_from({"file": Path(path), **options})
     return launch.run(request, on_event=on_event or (lambda record: None)).out_dir

@@ -11,16 +11,17 @@ text. `model.safetensors` is itself a weights-only charrnn checkpoint, so `charr
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from pathlib import Path
 
 from charrnn import __version__
+from charrnn.data.config import DataOptions
 from charrnn.errors import ConfigError, OutputError
 from charrnn.fileio import atomic_write_bytes
 from charrnn.files import checkpoint
 from charrnn.files.format import EXPORT_WEIGHTS
 from charrnn.inference.evaluate import bpc
-from charrnn.options import flag
+from charrnn.model.config import ModelConfig
+from charrnn.options import declaration, declared_fields, flag_of
 from charrnn.training.config import TrainConfig
 from charrnn.training.metrics import read_metrics
 
@@ -61,6 +62,8 @@ def _shareable_meta(ckpt) -> dict:
     keep = ("step", "epoch", "tokens", "train_seconds", "best_val_loss")
     return {
         "train_config": ckpt.meta.get("train_config"),
+        # runs saved before data_config was kept: the unit, from the vocabulary
+        "data_config": ckpt.meta.get("data_config") or {"unit": ckpt.vocab.unit},
         "position": {k: pos[k] for k in keep if k in pos},
         "corpus": {
             "name": Path(corpus.get("path") or corpus.get("name") or "text").name,
@@ -77,19 +80,20 @@ def _test_loss(ckpt) -> float | None:
 
 
 def training_command(meta: dict, model_config) -> str:
-    """The `charrnn train` command that trains this model again (the corpus by name)."""
-    m = model_config
-    parts = [f"charrnn train {meta['corpus']['name']}", f"--model {m.model}",
-             f"--num-layers {m.num_layers}", f"--hidden-size {m.hidden_size}",
-             f"--embed-size {m.embed_size}"]  # fmt: skip
-    if m.dropout:
-        parts.append(f"--dropout {m.dropout:g}")
-    saved = meta.get("train_config") or {}
-    for f in fields(TrainConfig):
-        value = saved.get(f.name)
-        if value is None or value == f.default or f.name == "eval_batch_size":
-            continue
-        parts.append(f"--time {value:g}s" if f.name == "time_limit" else f"{flag(f.name)} {value}")
+    """The `charrnn train` command that trains this model again (the corpus by name): every
+    model size, and the training and data options the run did not leave at their defaults,
+    spelled as each option's declaration says."""
+    parts = [f"charrnn train {meta['corpus']['name']}"]
+    saved = ((ModelConfig, model_config.to_dict(), True),
+             (TrainConfig, meta.get("train_config") or {}, False),
+             (DataOptions, meta.get("data_config") or {}, False))  # fmt: skip
+    for cls, values, every in saved:
+        for f in declared_fields(cls):
+            value, declared = values.get(f.name), declaration(f)
+            if not declared.cli or value is None or (value == f.default and not every):
+                continue
+            shown = declared.show(value) if declared.show else value
+            parts.append(flag_of(f) if value is True else f"{flag_of(f)} {shown}")
     if meta.get("init_from"):
         parts.append(f"--init-from {meta['init_from']['name']}")
     return " \\\n    ".join(parts)

@@ -1,15 +1,21 @@
-"""Config fields declared once: default, help text and allowed range side by side.
+"""Options declared once: every field of a config says its default, help text, allowed range
+or choices, and how it is spelled on the command line, side by side.
 
-`ModelConfig` and `TrainConfig` declare each field with `option(...)`. Their `__post_init__`
-calls `check_ranges`, so a config built anywhere (the CLI, the Python API, a checkpoint) is
-checked the same way; the CLI builds its options from the same declarations (help, `min=` /
-`max=` for Typer), so an option's text and bounds are written in one place. Cross-field rules
-stay in each config's `__post_init__`. Torch-free.
+    hidden_size: int = option(512, "Units per layer.", 1)
+    time_limit: float | None = option(None, "Stop after ...", 0, low_open=True,
+                                      flag="--time", parse=parse_duration, show=show_seconds)
+
+From that one declaration the CLI builds its option (cli/app.py: name, help, Typer bounds, an
+Enum for choices, text parsed by `parse`), the Python API accepts the field by its name or its
+CLI spelling (`given_values`), `check_ranges` refuses out-of-range values wherever a config is
+built (CLI, API, checkpoint), and the model card spells a saved run's command back (`show`).
+Adding an option is its declaration and the code that uses it. Torch- and numpy-free.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 from charrnn.errors import ConfigError
@@ -36,38 +42,114 @@ class Range:
         high = f"{'<' if self.high_open else '<='} {self.high:g}" if self.high is not None else ""
         return " and ".join(x for x in (low, high) if x)
 
+    @property
+    def bounded(self) -> bool:
+        return self.low is not None or self.high is not None
 
-def option(default, help: str, low=None, high=None, *, low_open=False, high_open=False):
-    """A dataclass field with its help text and range (either bound optional)."""
-    return field(
-        default=default,
-        metadata={"help": help, "range": Range(low, high, low_open, high_open)},
-    )
+
+@dataclass(frozen=True)
+class Declaration:
+    """What a field says about itself (kept in the dataclass field's metadata)."""
+
+    help: str
+    range: Range = Range()
+    flag: str | None = None  # CLI spelling; None: from the name (hidden_size -> --hidden-size)
+    short: str | None = None  # e.g. "-o"
+    choices: tuple[str, ...] = ()
+    parse: Callable[[str], object] | None = None  # the CLI takes text; this makes the value
+    show: Callable[[object], str] | None = None  # value -> the text `parse` reads back
+    cli: bool = True  # False: set by the program or the Python API only
+    argument: bool = False  # a positional argument on the command line
+
+
+def option(
+    default,
+    help: str,
+    low=None,
+    high=None,
+    *,
+    low_open=False,
+    high_open=False,
+    flag=None,
+    short=None,
+    choices=(),
+    parse=None,
+    show=None,
+    cli=True,
+    argument=False,
+):
+    """A dataclass field with its declaration (see the module docstring)."""
+    declared = Declaration(help, Range(low, high, low_open, high_open), flag, short,
+                           tuple(choices), parse, show, cli, argument)  # fmt: skip
+    return field(default=default, metadata={"option": declared})
+
+
+def declaration(f) -> Declaration | None:
+    return f.metadata.get("option")
+
+
+def declared_fields(cls) -> list:
+    """The fields of `cls` that carry a declaration, in order."""
+    return [f for f in fields(cls) if declaration(f) is not None]
+
+
+def flag_of(f) -> str:
+    declared = declaration(f)
+    return (declared and declared.flag) or flag(f.name)
 
 
 def flag(name: str) -> str:
-    """The CLI spelling of a field: hidden_size -> --hidden-size."""
+    """The CLI spelling of a name: hidden_size -> --hidden-size."""
     return "--" + name.replace("_", "-")
 
 
 def check_ranges(config) -> None:
-    """ConfigError for the first field outside its declared range (None means 'not set')."""
-    for f in fields(config):
-        value = getattr(config, f.name)
-        limits = f.metadata.get("range")
-        if limits is None or value is None or (limits.low is None and limits.high is None):
+    """ConfigError for the first field outside its declared range or choices (None means
+    'not set')."""
+    for f in declared_fields(config):
+        value, declared = getattr(config, f.name), declaration(f)
+        if value is None:
+            continue
+        if declared.choices and value not in declared.choices:
+            raise ConfigError(
+                f"{flag_of(f)} must be one of {', '.join(declared.choices)}, not {value!r}."
+            )
+        if not declared.range.bounded:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{flag(f.name)} must be a number, not {value!r}.")
-        if not limits.allows(value):
+            raise ConfigError(f"{flag_of(f)} must be a number, not {value!r}.")
+        if not declared.range.allows(value):
             raise ConfigError(
-                f"{flag(f.name)} {value:g} is out of range: it must be {limits.describe()}."
+                f"{flag_of(f)} {value:g} is out of range: it must be {declared.range.describe()}."
             )
 
 
+def given_values(cls, options: dict) -> dict:
+    """The fields of `cls` found in `options` (keyed by field name, or by the CLI spelling
+    without dashes: time="2m" for time_limit), with text turned into values by `parse`."""
+    values = {}
+    for f in declared_fields(cls):
+        spelled = flag_of(f).lstrip("-").replace("-", "_")
+        for key in dict.fromkeys((f.name, spelled)):
+            if key in options:
+                value = options[key]
+                parse = declaration(f).parse
+                values[f.name] = parse(value) if parse and isinstance(value, str) else value
+    return values
+
+
+def accepted_names(*classes) -> set[str]:
+    """Every keyword `given_values` understands for these classes."""
+    names = set()
+    for cls in classes:
+        for f in declared_fields(cls):
+            names |= {f.name, flag_of(f).lstrip("-").replace("-", "_")}
+    return names
+
+
 def help_of(cls, name: str) -> str:
-    return next(f for f in fields(cls) if f.name == name).metadata["help"]
+    return declaration(next(f for f in fields(cls) if f.name == name)).help
 
 
 def range_of(cls, name: str) -> Range:
-    return next(f for f in fields(cls) if f.name == name).metadata["range"]
+    return declaration(next(f for f in fields(cls) if f.name == name)).range

@@ -1,24 +1,23 @@
-"""The Typer app and what its commands share: option declarations defined once (each config
-field's help text and bounds come from its declaration in options.py), choices, "Examples"
-blocks, and small parsers. The commands live beside this module, one module per group.
+"""The Typer app and what its commands share: `declared`, which turns the declared fields of
+the configs (options.py) into a command's options, the few options that are not config fields,
+choices, "Examples" blocks and small parsers. The commands live beside this module, one module
+per group.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
+import typing
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from charrnn.data.config import DataOptions
+from charrnn.data.config import UNKNOWN_HELP, UNKNOWN_MODES
 from charrnn.errors import ConfigError
-from charrnn.inference.sample import SampleConfig
-from charrnn.model.cells import CELLS
-from charrnn.model.config import ModelConfig
-from charrnn.options import help_of, range_of
-from charrnn.training.config import TrainConfig
+from charrnn.options import declaration, declared_fields, flag_of
 
 
 class Interrupted(BaseException):
@@ -66,36 +65,13 @@ def _root(
     """Train character-level RNN language models, sample from them, and look inside them."""
 
 
-M, T, D, S = ModelConfig, TrainConfig, DataOptions, SampleConfig
-ModelType = Enum("ModelType", {name: name for name in CELLS}, type=str)  # --model choices
+def choices(name: str, values) -> type[Enum]:
+    """A str Enum for Typer's choices, from the tuple the library declares."""
+    return Enum(name, {v: v for v in values}, type=str)
 
 
-class Unit(str, Enum):
-    char = "char"
-    byte = "byte"
-
-
-class Unknown(str, Enum):
-    map = "map"
-    skip = "skip"
-    error = "error"
-
-
-UnknownOpt = Annotated[
-    Unknown,
-    typer.Option(
-        help="Characters the model never saw: map (read each as the model's unknown symbol, or "
-        "the text's most frequent known character, and score those positions apart), skip (drop "
-        "them), or error (refuse, listing them)."
-    ),
-]
-
-
-class Precision(str, Enum):
-    auto = "auto"
-    fp32 = "fp32"
-    bf16 = "bf16"
-    fp16 = "fp16"
+Unknown = choices("Unknown", UNKNOWN_MODES)
+UnknownOpt = Annotated[Unknown, typer.Option(help=UNKNOWN_HELP)]
 
 
 def examples(*lines: str) -> str:
@@ -103,20 +79,60 @@ def examples(*lines: str) -> str:
     return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
 
 
-def config_option(cls, name: str, *decls: str, more: str = "", **kwargs):
-    """A Typer option for a config field: its help text and closed bounds come from the field's
-    declaration (options.py); open bounds and NaN are refused by the config itself."""
-    limits = range_of(cls, name)
+# --------------------------------------------------------------------------- declared options
+def declared(*classes):
+    """Adds an option for every declared field of `classes` (options.py) to the command, which
+    receives them in `**options`: one declaration gives the option its name, help, bounds,
+    choices and type. `values(options)` turns them back into what the configs take."""
+
+    def add_options(command):
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        derived = [_parameter(cls, f) for cls in classes for f in declared_fields(cls)
+                   if declaration(f).cli]  # fmt: skip
+        command.__signature__ = signature.replace(parameters=own + derived)
+        return command
+
+    return add_options
+
+
+_ENUMS: dict = {}
+
+
+def _parameter(cls, f) -> inspect.Parameter:
+    d = declaration(f)
+    hint = typing.get_type_hints(cls)[f.name]
+    if d.argument:
+        annotation = Annotated[_without_none(hint), typer.Argument(help=d.help, show_default=False)]
+        return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+    default = f.default
+    if d.parse is not None:  # the command line gives text; the declaration parses it
+        hint, default = str | None, None
+    elif d.choices:
+        hint = _ENUMS.setdefault(f.name, choices(f.name.title().replace("_", ""), d.choices))
+        default = hint(f.default)
     bounds = {}
-    if limits.low is not None and not limits.low_open:
-        bounds["min"] = limits.low
-    if limits.high is not None and not limits.high_open:
-        bounds["max"] = limits.high
-    return typer.Option(*decls, help=" ".join(x for x in (help_of(cls, name), more) if x),
-                        **bounds, **kwargs)  # fmt: skip
+    if d.range.low is not None and not d.range.low_open:
+        bounds["min"] = d.range.low
+    if d.range.high is not None and not d.range.high_open:
+        bounds["max"] = d.range.high  # open bounds and NaN: refused by the config itself
+    decls = [flag_of(f)] + ([d.short] if d.short else [])
+    option = typer.Option(*decls, help=d.help, **bounds)
+    return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=Annotated[hint, option])  # fmt: skip
 
 
-# Options shared by several commands: defined once.
+def _without_none(hint):
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if args else hint
+
+
+def values(options: dict) -> dict:
+    """Typer's values as the configs take them (choices as their strings)."""
+    return {k: v.value if isinstance(v, Enum) else v for k, v in options.items()}
+
+
+# Options shared by several commands that are not config fields: defined once.
 CkptArg = Annotated[
     Path,
     typer.Argument(
@@ -127,13 +143,6 @@ DeviceOpt = Annotated[
     str, typer.Option(help="auto (CUDA when present, else CPU), cpu, cuda, cuda:N or mps.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
-UnitOpt = Annotated[Unit, config_option(D, "unit")]
-MaxVocabOpt = Annotated[int | None, config_option(D, "max_vocab")]
-MinCountOpt = Annotated[int, config_option(D, "min_count")]
-CacheDirOpt = Annotated[
-    Path | None,
-    typer.Option(help="Where token files of large corpora are cached. Default: ~/.cache/charrnn."),
-]
 ThreadsOpt = Annotated[
     int | None,
     typer.Option(

@@ -10,15 +10,10 @@ from typing import Annotated
 
 import typer
 
-from charrnn.cli.app import (
-    CkptArg,
-    S,
-    app,
-    config_option,
-    examples,
-)
+from charrnn.cli.app import CkptArg, app, declared, examples, values
 from charrnn.errors import DataError
 from charrnn.inference.sample import SampleConfig
+from charrnn.options import given_values
 
 # --------------------------------------------------------------------------- sample
 EXAMPLES_SAMPLE = examples(
@@ -29,29 +24,12 @@ EXAMPLES_SAMPLE = examples(
 
 
 @app.command(epilog=EXAMPLES_SAMPLE)
+@declared(SampleConfig)
 def sample(
     ckpt: CkptArg,
-    length: Annotated[int, config_option(S, "length", "--length", "-n")] = S.length,
-    temperature: Annotated[
-        float, config_option(S, "temperature", "--temperature", "-t")
-    ] = S.temperature,
-    top_k: Annotated[int | None, config_option(S, "top_k")] = None,
-    argmax: Annotated[
-        bool, typer.Option("--argmax", help="Always take the most likely character (greedy).")
-    ] = False,
-    prime: Annotated[str, typer.Option(help="Text to start from; it is printed first.")] = "",
     prime_file: Annotated[
         Path | None, typer.Option(help="Read the prime text from this file (- for stdin).")
     ] = None,
-    stop: Annotated[
-        str | None,
-        typer.Option(help="End each sample at the first occurrence of this text (not printed)."),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(help="Random seed, for a reproducible sample. Default: a fresh one, shown."),
-    ] = None,
-    num_samples: Annotated[int, config_option(S, "num_samples")] = S.num_samples,
     device: Annotated[
         str,
         typer.Option(
@@ -59,30 +37,23 @@ def sample(
             "more samples when there is one), cpu, cuda, cuda:N or mps."
         ),
     ] = "auto",
+    **options,
 ):
     """Generate text from a checkpoint, streamed to stdout as it is made."""
     from charrnn.inference.sample import prime_ids, sampler, sampling_device
     from charrnn.render import terminal
 
+    chosen = values(options)
     if prime_file is not None:
-        prime = _read_prime(prime_file)
-    fresh_seed = seed is None
+        chosen["prime"] = _read_prime(prime_file)
+    fresh_seed = chosen["seed"] is None
     if fresh_seed:
-        seed = random.SystemRandom().randrange(2**31)
-    cfg = SampleConfig(
-        length=length,
-        temperature=temperature,
-        top_k=top_k,
-        argmax=argmax,
-        prime=prime,
-        seed=seed,
-        num_samples=num_samples,
-        stop=stop,
-    )
-    vocab, generate = sampler(ckpt, sampling_device(device, num_samples))
+        chosen["seed"] = random.SystemRandom().randrange(2**31)
+    cfg = SampleConfig(**given_values(SampleConfig, chosen))
+    vocab, generate = sampler(ckpt, sampling_device(device, cfg.num_samples))
     prime_ids(vocab, cfg.prime)  # refuses characters the model never saw, before any output
     if fresh_seed:
-        terminal.note(f"seed: {seed} (give --seed {seed} to repeat this sample)")
+        terminal.note(f"seed: {cfg.seed} (give --seed {cfg.seed} to repeat this sample)")
     _stream_samples(vocab, generate(cfg), cfg)
 
 

@@ -19,6 +19,7 @@ from charrnn.cli.app import (
     parse_units,
 )
 from charrnn.errors import ConfigError
+from charrnn.inspection.features import BUILTIN
 from charrnn.model.cells import CELLS
 
 # --------------------------------------------------------------------------- inspect
@@ -58,9 +59,9 @@ def inspect(
     find: Annotated[
         list[str] | None,
         typer.Option(
-            help="Rank units by how well they follow a feature: quotes, brackets, "
-            "line_pos, indent, comment, word_pos, eol, regex:PATTERN, or all. "
-            "Repeat for several."
+            help="Rank units by how well they follow a feature: "
+            + ", ".join(BUILTIN)
+            + ", regex:PATTERN, or all. Repeat for several."
         ),
     ] = None,
     match: Annotated[

@@ -8,21 +8,10 @@ from typing import Annotated
 
 import typer
 
-from charrnn.cli.app import (
-    CacheDirOpt,
-    D,
-    JsonOpt,
-    MaxVocabOpt,
-    MinCountOpt,
-    ThreadsOpt,
-    Unit,
-    UnitOpt,
-    app,
-    corpus_app,
-    examples,
-)
+from charrnn.cli.app import JsonOpt, ThreadsOpt, app, corpus_app, declared, examples, values
 from charrnn.data.config import DataOptions
 from charrnn.errors import CharRNNError
+from charrnn.options import given_values
 
 # --------------------------------------------------------------------------- bench
 EXAMPLES_BENCH = examples(
@@ -84,26 +73,22 @@ EXAMPLES_PREPARE = examples(
 
 
 @app.command(epilog=EXAMPLES_PREPARE)
+@declared(DataOptions)
 def prepare(
     file: Annotated[Path, typer.Argument(help="Text file to encode.", show_default=False)],
-    unit: UnitOpt = Unit.char,
-    max_vocab: MaxVocabOpt = None,
-    min_count: MinCountOpt = D.min_count,
-    cache_dir: CacheDirOpt = None,
+    **options,
 ):
     """Encode a text file into a cached token file once (train does this on demand)."""
     from charrnn.data.corpus import default_cache_dir, load_corpus
     from charrnn.render import terminal
 
-    options = DataOptions(
-        unit=unit.value, max_vocab=max_vocab, min_count=min_count, cache_dir=cache_dir
-    )
+    data = DataOptions(**given_values(DataOptions, values(options)))
     with terminal.byte_progress() as progress:
-        corpus = load_corpus(file, options, progress, force_cache=True, warn=terminal.note)
+        corpus = load_corpus(file, data, progress, force_cache=True, warn=terminal.note)
     terminal.result(
         terminal.safe(
             f"{len(corpus)} tokens, vocabulary {corpus.vocab.size} ({corpus.vocab.unit}); "
-            f"cached in {cache_dir or default_cache_dir()}"
+            f"cached in {data.cache_dir or default_cache_dir()}"
         )
     )
 

@@ -42,6 +42,7 @@ class Corpus:
     vocab: Vocab
     ids: np.ndarray
     counts: dict  # symbol -> count (empty in byte mode)
+    options: DataOptions = DataOptions()  # how it was encoded (saved with the run)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -186,6 +187,7 @@ def prepare(
     out is never used: `warn` says why, and it is rebuilt."""
     p = check_text_file(path)
     digest = file_sha256(p, progress)
+    used = DataOptions(unit=unit, max_vocab=max_vocab, min_count=min_count)
 
     def vocabulary(counts):
         if base_vocab is None:
@@ -195,7 +197,8 @@ def prepare(
     if cache_dir is None:
         counts = count_chars(p, progress) if unit == UNIT_CHAR else Counter()
         vocab = vocabulary(counts)
-        return Corpus(str(p), digest, vocab, encode_file(p, vocab, progress), dict(counts))
+        return Corpus(str(p), digest, vocab, encode_file(p, vocab, progress), dict(counts),
+                      used)  # fmt: skip
     options = f"{unit}-v{max_vocab or 0}-m{min_count}"
     if base_vocab is not None:
         key = json.dumps(base_vocab.to_dict(), sort_keys=True).encode()
@@ -204,14 +207,14 @@ def prepare(
     if entry.exists():
         try:
             vocab, counts, ids = entry.load()
-            return Corpus(str(p), digest, vocab, ids, counts)
+            return Corpus(str(p), digest, vocab, ids, counts, used)
         except tokencache.StaleEntry as e:
             if warn:
                 warn(f"note: the token cache for {p} ({entry.tokens}) {e}; rebuilding it.")
     counts = count_chars(p, progress) if unit == UNIT_CHAR else Counter()
     vocab = vocabulary(counts)
     ids = entry.store(encode_chunks(p, vocab, progress), vocab, dict(counts), source=str(p))
-    return Corpus(str(p), digest, vocab, ids, dict(counts))
+    return Corpus(str(p), digest, vocab, ids, dict(counts), used)
 
 
 def load_corpus(

@@ -23,12 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from charrnn.data.config import DEFAULT_UNKNOWN, UNKNOWN_MODES
 from charrnn.data.corpus import check_text_file
 from charrnn.data.vocab import UNIT_BYTE, Vocab
 from charrnn.errors import DataError
-
-UNKNOWN_MODES = ("error", "skip", "map")
-DEFAULT_UNKNOWN = "map"
 
 
 @dataclass(frozen=True)

@@ -19,18 +19,22 @@ if TYPE_CHECKING:
     from charrnn.data.vocab import Vocab
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SampleConfig:
-    length: int = option(500, "Characters to generate.", 0)
+    length: int = option(500, "Characters to generate.", 0, short="-n")
     temperature: float = option(
-        0.8, "Below 1: safer, more repetitive; above 1: wilder.", 0, low_open=True
+        0.8, "Below 1: safer, more repetitive; above 1: wilder.", 0, low_open=True, short="-t"
     )
     top_k: int | None = option(None, "Draw only from the k most likely characters.", 1)
-    argmax: bool = False  # always take the most likely character
-    prime: str = ""
-    seed: int | None = None
+    argmax: bool = option(False, "Always take the most likely character (greedy).")
+    prime: str = option("", "Text to start from; it is printed first.")
+    seed: int | None = option(
+        None, "Random seed, for a reproducible sample. Default: a fresh one, shown."
+    )
     num_samples: int = option(1, "Independent samples, generated as one batch.", 1)
-    stop: str | None = None  # end each sample at the first occurrence (not printed)
+    stop: str | None = option(
+        None, "End each sample at the first occurrence of this text (not printed)."
+    )
 
     def __post_init__(self):
         if not (self.temperature > 0):

@@ -5,6 +5,9 @@ activation at that position can know: the opening quote itself is "inside quotes
 quote is not. `eol` is the exception: it looks ahead (characters until the next newline), which a
 model can only anticipate, as the line-length cells of Karpathy et al. (2015) do.
 
+The catalogue (`FEATURES`, `BUILTIN`, `ALIASES`) needs no numpy, so `inspect --help` lists it;
+`compute` returns numpy arrays.
+
     quotes    1 inside "..." or “...” spans (ASCII quotes toggle), else 0
     brackets  nesting depth of (), [] and {}
     line_pos  characters since the last newline
@@ -19,8 +22,6 @@ from __future__ import annotations
 
 import re
 import warnings
-
-import numpy as np
 
 ALIASES = {
     "quote": "quotes",
@@ -58,20 +59,24 @@ def canonical(name: str) -> str:
     return key
 
 
-def compute(name: str, text: str) -> np.ndarray:
-    """The feature's value at every character of `text` (float32, length len(text))."""
+def compute(name: str, text: str):
+    """The feature's value at every character of `text` (a float32 array of len(text))."""
+    import numpy as np
+
     name = canonical(name)
     if name.startswith("regex:"):
-        return _regex(name[len("regex:") :], text)
-    return FEATURES[name][1](text).astype(np.float32)
+        return np.asarray(_regex(name[len("regex:") :], text), dtype=np.float32)
+    return np.asarray(FEATURES[name][1](text), dtype=np.float32)
 
 
-def is_binary(values: np.ndarray) -> bool:
+def is_binary(values) -> bool:
+    import numpy as np
+
     return bool(np.isin(values, (0.0, 1.0)).all())
 
 
-def _quotes(text: str) -> np.ndarray:
-    out = np.zeros(len(text))
+def _quotes(text: str) -> list:
+    out = [0.0] * len(text)
     inside = False
     for i, ch in enumerate(text):
         if ch == '"':
@@ -82,8 +87,8 @@ def _quotes(text: str) -> np.ndarray:
     return out
 
 
-def _brackets(text: str) -> np.ndarray:
-    out = np.zeros(len(text))
+def _brackets(text: str) -> list:
+    out = [0.0] * len(text)
     depth = 0
     for i, ch in enumerate(text):
         if ch in "([{":
@@ -94,9 +99,9 @@ def _brackets(text: str) -> np.ndarray:
     return out
 
 
-def _since(text: str, separators: str) -> np.ndarray:
+def _since(text: str, separators: str) -> list:
     """Characters since the last separator (0 on the separator itself)."""
-    out = np.zeros(len(text))
+    out = [0.0] * len(text)
     pos = 0
     for i, ch in enumerate(text):
         pos = 0 if ch in separators else pos + 1
@@ -104,12 +109,12 @@ def _since(text: str, separators: str) -> np.ndarray:
     return out
 
 
-def _line_pos(text: str) -> np.ndarray:
+def _line_pos(text: str) -> list:
     return _since(text, "\n")
 
 
-def _indent(text: str) -> np.ndarray:
-    out = np.zeros(len(text))
+def _indent(text: str) -> list:
+    out = [0.0] * len(text)
     indent, at_start = 0, True
     for i, ch in enumerate(text):
         if ch == "\n":
@@ -122,8 +127,8 @@ def _indent(text: str) -> np.ndarray:
     return out
 
 
-def _comment(text: str) -> np.ndarray:
-    out = np.zeros(len(text))
+def _comment(text: str) -> list:
+    out = [0.0] * len(text)
     quote, comment, prev = None, False, ""
     for i, ch in enumerate(text):
         if ch == "\n":
@@ -144,12 +149,12 @@ def _comment(text: str) -> np.ndarray:
     return out
 
 
-def _word_pos(text: str) -> np.ndarray:
+def _word_pos(text: str) -> list:
     return _since(text, " \n\t")
 
 
-def _eol(text: str) -> np.ndarray:
-    out = np.zeros(len(text))
+def _eol(text: str) -> list:
+    out = [0.0] * len(text)
     remaining = EOL_CAP
     for i in range(len(text) - 1, -1, -1):
         remaining = 0 if text[i] == "\n" else min(EOL_CAP, remaining + 1)
@@ -157,10 +162,10 @@ def _eol(text: str) -> np.ndarray:
     return out
 
 
-def _regex(pattern: str, text: str) -> np.ndarray:
-    out = np.zeros(len(text), np.float32)
+def _regex(pattern: str, text: str) -> list:
+    out = [0.0] * len(text)
     for m in re.finditer(pattern, text):
-        out[m.start() : m.end()] = 1
+        out[m.start() : m.end()] = [1.0] * (m.end() - m.start())
     return out
 
 

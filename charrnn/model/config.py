@@ -16,20 +16,24 @@ from charrnn.options import check_ranges, flag, option
 
 @dataclass(frozen=True)
 class ModelConfig:
-    vocab_size: int | None = option(None, "Symbols: set by the corpus (or checkpoint).", 1)
-    model: str = option("lstm", "Recurrent cell.")
+    vocab_size: int | None = option(
+        None, "Symbols: set by the corpus (or checkpoint).", 1, cli=False
+    )
+    model: str = option(
+        "lstm",
+        "Recurrent cell: " + "; ".join(f"{k}: {c.about}" for k, c in cells.CELLS.items()) + ".",
+        choices=tuple(cells.CELLS),
+    )
     embed_size: int = option(64, "Character embedding size.", 1)
-    hidden_size: int = option(512, "Units per layer.", 1)
+    hidden_size: int = option(
+        512, "Units per layer. With --time and no size options, sized to the budget.", 1
+    )
     num_layers: int = option(1, "Stacked recurrent layers.", 1)
     dropout: float = option(
         0.0, "Dropout between layers and before the output layer.", 0, 1, high_open=True
     )
 
     def __post_init__(self):
-        if self.model not in cells.CELLS:
-            raise ConfigError(
-                f"--model must be one of {', '.join(cells.CELLS)}, not {self.model!r}."
-            )
         for name in ("vocab_size", "embed_size", "hidden_size", "num_layers"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)):

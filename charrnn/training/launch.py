@@ -12,48 +12,19 @@ loop's: `{"kind": "autosize", ...}`), errors are raised.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
-from charrnn.data.config import DataOptions
 from charrnn.data.corpus import load_corpus
 from charrnn.errors import CheckpointError, ConfigError
 from charrnn.fileio import RunLock
 from charrnn.files.format import BEST, LATEST, resolve
 from charrnn.model.config import ModelConfig
-from charrnn.training.config import STOP_FIELDS, TrainConfig
+from charrnn.training.config import STOP_FIELDS, TrainConfig, TrainRequest
 
 MODEL_FIELDS = frozenset(f.name for f in fields(ModelConfig)) - {"vocab_size"}
 TRAIN_FIELDS = frozenset(f.name for f in fields(TrainConfig))
 SIZE_FIELDS = frozenset({"hidden_size", "num_layers"})
-
-
-@dataclass(frozen=True)
-class TrainRequest:
-    file: Path
-    model: ModelConfig = ModelConfig()
-    train: TrainConfig = TrainConfig()
-    data: DataOptions = DataOptions()
-    given: frozenset = frozenset()  # config fields set by the user (the rest are defaults)
-    out: Path | None = None
-    resume: Path | None = None  # continue this run
-    init_from: Path | None = None  # fine-tune: a new run from these weights
-    extend_vocab: bool = False  # with init_from: add rows for characters the model never saw
-    overwrite: bool = False
-    device: str = "auto"
-    precision: str = "auto"
-    threads: int | None = None
-    tensorboard: Path | None = None  # also write the curves here as TensorBoard events
-
-    def __post_init__(self):
-        if self.resume is not None and self.init_from is not None:
-            raise ConfigError("give --resume (go on with a run) or --init-from, not both.")
-        if self.extend_vocab and self.init_from is None:
-            raise ConfigError("--extend-vocab goes with --init-from.")
-        if self.tensorboard is not None:
-            from charrnn.training.tensorboard import check_available
-
-            check_available()
 
 
 def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: False, progress=None):

@@ -53,6 +53,7 @@ def meta(
         "train_config": cfg.to_dict(),
         "position": asdict(pos),
         "corpus": {"path": corpus.path, "sha256": corpus.sha256, "chars": len(corpus)},
+        "data_config": corpus.options.to_dict(),
         "val_excerpt": val_excerpt,  # so `charrnn report` can look for units without the corpus
         **({"init_from": origin} if origin else {}),
     }

@@ -28,6 +28,7 @@ from charrnn.inference.sample import SampleConfig
 from charrnn.model.config import ModelConfig
 from charrnn.model.network import CharRNN
 from charrnn.runtime import Runtime
+from charrnn.training import events
 from charrnn.training.config import TrainConfig
 from charrnn.training.loop import train
 
@@ -120,11 +121,11 @@ def charrnn_train_rate(
             runtime=Runtime(torch.device(device), precision),
             on_event=records.append,
         )
-    rates = [r["chars_per_s"] for r in records if r["kind"] == "train"][1:]
+    rates = [r["chars_per_s"] for r in records if r["kind"] == events.Train.KIND][1:]
     if rates:
         return float(np.median(rates))
     # Too short a run for a logged rate after warm-up: the whole run's average, warm-up included.
-    done = next(r for r in records if r["kind"] == "done")
+    done = next(r for r in records if r["kind"] == events.Done.KIND)
     return done["step"] * bc.batch_size * bc.seq_len / max(done["train_seconds"], 1e-9)
 
 

@@ -23,7 +23,7 @@ from charrnn.inference.evaluate import bpc
 from charrnn.model.config import ModelConfig
 from charrnn.options import declaration, declared_fields, flag_of
 from charrnn.training.config import TrainConfig
-from charrnn.training.metrics import read_metrics
+from charrnn.training.events import Test, read_metrics
 
 FORMAT = "charrnn-export"
 FORMAT_VERSION = 1
@@ -75,7 +75,7 @@ def _shareable_meta(ckpt) -> dict:
 
 
 def _test_loss(ckpt) -> float | None:
-    records = [r for r in read_metrics(ckpt.path.parent) if r.get("kind") == "test"]
+    records = [r for r in read_metrics(ckpt.path.parent) if r.get("kind") == Test.KIND]
     return records[-1]["test_loss"] if records else None
 
 

@@ -75,13 +75,15 @@ def test_prepare_caches_the_token_file(cli, text_file, tmp_path):
 
 def test_time_without_sizes_picks_a_model_and_says_why(cli, text_file, tmp_path):
     from charrnn.files import checkpoint
+    from charrnn.render.numbers import count
     from charrnn.training import autosize
 
     code, out, err = cli("train", text_file, "--time", "2s", "--out", tmp_path / "run")
     assert code == 0, err
-    said = re.search(r"autosize: (\d+)x(\d+) lstm \(([\d.]+)M parameters\), batch 8", err)
+    said = re.search(r"autosize: (\d+)x(\d+) lstm \(([\d.]+[kM]) parameters\), batch 8", err)
     assert said, err
     cfg = checkpoint.read(tmp_path / "run").model_config
+    assert said[3] == count(cfg.num_params())  # the one number formatter
     assert (cfg.num_layers, cfg.hidden_size) == (int(said[1]), int(said[2]))
     assert (cfg.num_layers, cfg.hidden_size) in autosize.LADDER
     assert "done:" in out

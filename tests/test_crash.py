@@ -146,26 +146,35 @@ def test_one_writer_per_run_directory(cli, text_file, tmp_path):
     assert code == 0, err
 
 
-def test_out_of_memory_during_a_run_is_one_line_and_the_checkpoint_survives(
-    cli, text_file, tmp_path, monkeypatch
-):
+def test_out_of_memory_during_a_run_is_one_line_and_the_checkpoint_survives(text_file, tmp_path):
     import torch
 
-    from charrnn.training import loop as training
-    from tests.conftest import TINY_TRAIN
+    from charrnn.errors import TrainingError
+    from charrnn.training import launch, loop
+    from charrnn.training.config import request_from
 
-    real_step = training._Run.step
+    def out_of_memory_at_15(position):
+        if position.step == 15:
+            raise loop.OUT_OF_MEMORY("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    def step(self, *args):
-        if self.pos.step == 15:
-            raise training.OUT_OF_MEMORY("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real_step(self, *args)
-
-    monkeypatch.setattr(training._Run, "step", step)
     run = tmp_path / "run"
-    code, _, err = cli("train", text_file, "-o", run, "--max-steps", "40", *TINY_TRAIN)
-    lines = [x for x in err.splitlines() if x.strip()]
-    assert code == 1 and len(lines) == 1 and "out of memory" in err and "--batch-size" in err
+    request = request_from(
+        {
+            "file": text_file,
+            "out": run,
+            "max_steps": 40,
+            "hidden_size": 16,
+            "embed_size": 8,
+            "batch_size": 4,
+            "seq_len": 16,
+            "eval_every": 10,
+        }
+    )
+    with pytest.raises(TrainingError) as failed:  # the CLI prints it as one line, exit 1
+        launch.run(request, hooks=loop.Hooks(before_step=out_of_memory_at_15))
+    err = str(failed.value)
+    assert "\n" not in err and "out of memory" in err and "--batch-size" in err
+    assert failed.value.exit_code == 1
     assert "(step 10) is intact" in err
     ckpt = checkpoint.read(run / LATEST, groups=("model", "optim", "state", "rng"))
     assert ckpt.meta["position"]["step"] == 10 and isinstance(

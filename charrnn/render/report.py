@@ -17,16 +17,16 @@ from charrnn.files import checkpoint
 from charrnn.inference.evaluate import bpc
 from charrnn.inference.sample import SampleConfig, generate
 from charrnn.inspection import activations, features, unitsearch
-from charrnn.render import html, svg
-from charrnn.training.metrics import read_metrics
+from charrnn.render import html, numbers, svg
+from charrnn.training.events import Test, Train, Val, read_metrics
 
 TEMPERATURES = (0.5, 0.8, 1.0)
 
 
 def curves(records: list[dict]) -> str:
     """Loss in bits per character, learning rate, gradient norm and clipping, against steps."""
-    train = [r for r in records if r["kind"] == "train"]
-    val = [(r["step"], r["val_bpc"]) for r in records if r["kind"] == "val"]
+    train = [r for r in records if r["kind"] == Train.KIND]
+    val = [(r["step"], r["val_bpc"]) for r in records if r["kind"] == Val.KIND]
     return (
         svg.line_chart(
             {
@@ -66,7 +66,7 @@ def headline(ckpt, records: list[dict], sample: str) -> str:
     """The first screen: how good the model is, what it is, what it cost, what it writes."""
     cfg, pos = ckpt.model_config, ckpt.meta.get("position", {})
     best = pos.get("best_val_loss")
-    test = next((r for r in reversed(records) if r["kind"] == "test"), None)
+    test = next((r for r in reversed(records) if r["kind"] == Test.KIND), None)
     seconds, chars = pos.get("train_seconds") or 0, pos.get("tokens") or 0
     figures = [
         ("best validation", f"{bpc(best):.3f} bits/char" if best is not None else "–"),
@@ -74,7 +74,7 @@ def headline(ckpt, records: list[dict], sample: str) -> str:
         (
             "model",
             f"{cfg.num_layers}x{cfg.hidden_size} {cfg.model.upper()}, "
-            f"{svg.human(cfg.num_params())} parameters",
+            f"{numbers.count(cfg.num_params())} parameters",
         ),  # fmt: skip
         (
             "training",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import math
 
+from charrnn.render.numbers import tick
+
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
 INSET = 4  # pixels between the frame and the extreme values
 
@@ -39,21 +41,6 @@ def nice_range(lo: float, hi: float, floor: float | None = None) -> tuple[float,
     step = nice_step(hi - lo)
     lo, hi = math.floor(lo / step + 1e-9) * step, math.ceil(hi / step - 1e-9) * step
     return (max(lo, floor) if floor is not None else lo), hi
-
-
-def human(v: float) -> str:
-    """1250 -> 1.25k, 2500000 -> 2.5M, 0.00001 -> 1e-5, 0.25 -> 0.25."""
-    if v == 0:
-        return "0"
-    a = abs(v)
-    if a >= 1e6:
-        return f"{v / 1e6:g}M"
-    if a >= 1e3:
-        return f"{v / 1e3:g}k"
-    if a < 0.01:
-        mantissa, exponent = f"{v:.0e}".split("e")
-        return f"{mantissa}e{int(exponent)}"
-    return f"{v:.4g}"
 
 
 def log_ticks(lo: float, hi: float) -> list[float]:
@@ -115,7 +102,7 @@ def line_chart(
     for t in ticks(x0, x1):
         parts.append(
             f"<text class='xtick' x='{sx(t):.1f}' y='{top + ph + 14}' font-size='10' "
-            f"text-anchor='middle'>{human(t)}</text>"
+            f"text-anchor='middle'>{tick(t)}</text>"
         )
     yticks = log_ticks(y0, y1) if log_y else ticks(y0, y1)
     for t in yticks:
@@ -123,7 +110,7 @@ def line_chart(
         parts.append(
             f"<line x1='{left}' x2='{left + pw}' y1='{y:.1f}' y2='{y:.1f}' stroke='#eee'/>"
             f"<text class='ytick' x='{left - 4}' y='{y + 3:.1f}' font-size='10' "
-            f"text-anchor='end'>{human(t)}</text>"
+            f"text-anchor='end'>{tick(t)}</text>"
         )
     parts.append(
         f"<text x='{left + pw / 2}' y='{height - 6}' font-size='11' "

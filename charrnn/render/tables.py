@@ -10,7 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from charrnn.inspection import features
-from charrnn.render.terminal import human_count, safe
+from charrnn.render.numbers import count
+from charrnn.render.terminal import safe
 
 
 def _table(title: str, *columns: str, justify: str = "right") -> Table:
@@ -28,13 +29,13 @@ def checkpoint_summary(s: dict) -> Table:
         "checkpoint": safe(s["path"]) + ("" if s["resumable"] else "  (weights only)"),
         "model": f"{m['num_layers']}x{m['hidden_size']} {m['model']}, embed {m['embed_size']}, "
         f"dropout {m['dropout']}",
-        "parameters": f"{s['parameters']:,} ({human_count(s['parameters'])})",
+        "parameters": f"{s['parameters']:,} ({count(s['parameters'])})",
         "vocabulary": f"{s['vocab_size']} {s['vocab_unit']}s"
         + (f": {safe(repr(s['vocab'][:60]))}" if s["vocab"] else ""),
     }
     if s["step"] is not None:
         rows["progress"] = (
-            f"step {s['step']}, epoch {s['epoch']}, {human_count(s['tokens_seen'] or 0)} chars "
+            f"step {s['step']}, epoch {s['epoch']}, {count(s['tokens_seen'] or 0)} chars "
             f"seen, {s['train_seconds'] or 0:.0f}s of training"
         )
     if s["best_val_bpc"] is not None:
@@ -214,7 +215,7 @@ def bench(result: dict, bf16: bool, reference: bool) -> list:
 def corpora(recipes: dict, builders: dict) -> Table:
     t = _table("corpora", "name", "kind", "size", "what", justify="left")
     for r in recipes.values():
-        t.add_row(r.name, "download", human_count(r.size) + "B", r.about)
+        t.add_row(r.name, "download", count(r.size) + "B", r.about)
     for name, about in builders.items():
         t.add_row(name, "build (offline)", "~2MB", about)
     return t

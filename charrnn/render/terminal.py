@@ -27,6 +27,9 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from charrnn.render.numbers import count
+from charrnn.training import events
+
 err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
@@ -59,19 +62,11 @@ def result(text: str) -> None:
     print(text, flush=True)
 
 
-def human_count(n: float) -> str:
-    for unit in ("", "k", "M", "G"):
-        if abs(n) < 1000:
-            return f"{n:.3g}{unit}"
-        n /= 1000
-    return f"{n:.3g}T"
-
-
 class _Rate(ProgressColumn):
     """Characters per second (Rich's own speed column counts bytes)."""
 
     def render(self, task) -> Text:
-        return Text(f"{human_count(task.speed)} chars/s" if task.speed else "")
+        return Text(f"{count(task.speed)} chars/s" if task.speed else "")
 
 
 @contextlib.contextmanager
@@ -118,7 +113,7 @@ def byte_progress(enabled: bool = True):
 
 
 class TrainView:
-    """Consumes the training loop's records (and launch's) and shows them."""
+    """Consumes the training loop's records (and launch's; training/events.py) and shows them."""
 
     def __init__(self, live: bool | None = None, plain_interval: float = 5.0, quiet: bool = False):
         self.live = err.is_terminal if live is None else live
@@ -155,27 +150,27 @@ class TrainView:
 
     def __call__(self, r: dict) -> None:
         kind = r["kind"]
-        if kind == "autosize":
+        if kind == events.Autosize.KIND:
             self.say(
                 f"autosize: {r['num_layers']}x{r['hidden_size']} {r['model']} "
-                f"({r['params'] / 1e6:.2f}M parameters), batch {r['batch_size']}, seq "
+                f"({count(r['params'])} parameters), batch {r['batch_size']}, seq "
                 f"{r['seq_len']}, lr {r['lr']:.2g}, dropout {r['dropout']:g}, {r['precision']}: "
                 f"{r['reason']}. Give --hidden-size / --num-layers to choose yourself."
             )
-        elif kind == "start":
+        elif kind == events.Start.KIND:
             cfg = r["model_config"]
             self.say(
                 f"model: {cfg['num_layers']}x{cfg['hidden_size']} {cfg['model']}, embed "
-                f"{cfg['embed_size']}, {human_count(r['params'])} parameters; data: "
-                f"{human_count(r['train_chars'])} train / {human_count(r['val_chars'])} val / "
-                f"{human_count(r['test_chars'])} test chars, {r['steps_per_epoch']} steps per epoch"
+                f"{cfg['embed_size']}, {count(r['params'])} parameters; data: "
+                f"{count(r['train_chars'])} train / {count(r['val_chars'])} val / "
+                f"{count(r['test_chars'])} test chars, {r['steps_per_epoch']} steps per epoch"
                 + (f"; resuming at step {r['step']}" if r["resumed"] else "")
             )
-        elif kind == "train":
+        elif kind == events.Train.KIND:
             status = (
                 f"epoch {r['epoch']} step {r['step']} loss {r['loss']:.3f}"
                 + (f" val bpc {self.val_bpc:.3f}" if self.val_bpc is not None else "")
-                + f" | {human_count(r['chars_per_s'])} chars/s"
+                + f" | {count(r['chars_per_s'])} chars/s"
                 + f" | grad {r['grad_norm']:.2f} clip {r['clip_frac']:.0%}"
             )
             if self.progress is not None:
@@ -183,21 +178,22 @@ class TrainView:
             elif time.monotonic() - self.last_plain >= self.plain_interval:
                 self.last_plain = time.monotonic()
                 self.say(f"{status} | {r['progress']:.0%} | lr {r['lr']:.2e}")
-        elif kind == "val":
+        elif kind == events.Val.KIND:
             self.val_bpc = r["val_bpc"]
             self.say(
                 f"step {r['step']}: val loss {r['val_loss']:.4f} nats, {r['val_bpc']:.4f} bpc"
                 + (" (best)" if r["best"] else "")
             )
-        elif kind == "test":
+        elif kind == events.Test.KIND:
             self.say(f"test loss {r['test_loss']:.4f} nats, {r['test_bpc']:.4f} bpc")
-        elif kind == "note":
+        elif kind == events.Note.KIND:
             self.say(r["text"], style="yellow")
-        elif kind == "nonfinite":
+        elif kind == events.NonFinite.KIND:
             self.say(
                 f"step {r['step']}: non-finite loss or gradient, update skipped "
                 f"({r['in_a_row']} in a row)",
                 style="yellow",
             )
-        if self.progress is not None and kind in ("done", "checkpoint"):
-            self.progress.update(self.task, completed=1.0 if kind == "done" else None)
+        if self.progress is not None and kind in (events.Done.KIND, events.Checkpoint.KIND):
+            done = kind == events.Done.KIND
+            self.progress.update(self.task, completed=1.0 if done else None)

@@ -5,14 +5,14 @@
     run's own with the options given now applied (`dataclasses.replace`), or the request's with
     a budget-aware model size for `--time` -> memory check -> training.train
 
-Nothing here prints: progress and notes go to the `on_event` callback (records like the training
-loop's: `{"kind": "autosize", ...}`), errors are raised.
+Nothing here prints: progress and notes go to the `on_event` callback (events.py's records, like
+the training loop's), errors are raised.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 from charrnn.data.corpus import load_corpus
@@ -21,13 +21,20 @@ from charrnn.fileio import RunLock
 from charrnn.files.format import BEST, LATEST, resolve
 from charrnn.model.config import ModelConfig
 from charrnn.training.config import STOP_FIELDS, TrainConfig, TrainRequest
+from charrnn.training.events import Autosize, Note, record
 
 MODEL_FIELDS = frozenset(f.name for f in fields(ModelConfig)) - {"vocab_size"}
 TRAIN_FIELDS = frozenset(f.name for f in fields(TrainConfig))
 SIZE_FIELDS = frozenset({"hidden_size", "num_layers"})
 
 
-def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: False, progress=None):
+def run(
+    request: TrainRequest,
+    on_event=lambda r: None,
+    should_stop=lambda: False,
+    progress=None,
+    hooks=None,
+):
     """Trains; returns train.TrainResult. Only rank 0 of a torchrun job reports and writes, and
     it holds the run directory's lock (one writer per run) until the run ends."""
     from charrnn.files import checkpoint
@@ -55,21 +62,22 @@ def run(request: TrainRequest, on_event=lambda r: None, should_stop=lambda: Fals
 
             on_event = _tee(on_event, held.enter_context(TensorBoardLog(request.tensorboard)))
         try:
-            return _train(request, rt, resumed, origin, out, on_event, should_stop, progress)
+            return _train(request, rt, resumed, origin, out, on_event, should_stop, progress,
+                          hooks)  # fmt: skip
         except BaseException:
             rt.close(clean=False)
             raise
 
 
-def _train(request, rt, resumed, origin, out, on_event, should_stop, progress):
+def _train(request, rt, resumed, origin, out, on_event, should_stop, progress, hooks):
     from charrnn.training.loop import train
 
     report = on_event if rt.is_main else (lambda r: None)
     if "seed" in request.given and "time_limit" in request.given:
-        report({"kind": "note", "text": "--seed with --time: the stop comes from the clock"
+        report(record(Note("--seed with --time: the stop comes from the clock"
                 + (" and the size from a throughput probe" if _autosized(request) else "")
                 + ", so this run will not repeat bit for bit; --max-steps or --epochs (and "
-                "explicit sizes) do."})  # fmt: skip
+                "explicit sizes) do.")))  # fmt: skip
     data, base = request.data, resumed or origin
     if base is not None:
         data = replace(data, unit=base.vocab.unit)
@@ -84,7 +92,7 @@ def _train(request, rt, resumed, origin, out, on_event, should_stop, progress):
         request.file,
         data,
         progress if rt.is_main else None,
-        warn=lambda text: report({"kind": "note", "text": text}),
+        warn=lambda text: report(record(Note(text))),
         base_vocab=origin.vocab if origin else None,
         extend_vocab=request.extend_vocab,
     )
@@ -101,6 +109,7 @@ def _train(request, rt, resumed, origin, out, on_event, should_stop, progress):
         should_stop=should_stop,
         extend=resumed is not None and bool(set(STOP_FIELDS) & request.given),
         init_from=origin,
+        hooks=hooks,
     )
     rt.close()
     return result
@@ -156,7 +165,7 @@ def _autosize(request: TrainRequest, model_cfg: ModelConfig, corpus, rt, report)
     chosen = autosize.plan(model_cfg, given, train_chars, train_cfg.time_limit,
                            probe.device_for(rt))  # fmt: skip
     rt.precision = chosen.precision
-    report({"kind": "autosize", "model": model_cfg.model, **asdict(chosen)})
+    report(record(Autosize(model_cfg.model, chosen)))
     model_cfg = replace(model_cfg, num_layers=chosen.num_layers, hidden_size=chosen.hidden_size,
                         dropout=chosen.dropout)  # fmt: skip
     train_cfg = replace(train_cfg, batch_size=chosen.batch_size, seq_len=chosen.seq_len,

@@ -12,6 +12,7 @@ import importlib.util
 from pathlib import Path
 
 from charrnn.errors import ConfigError
+from charrnn.training import events
 
 TRAIN_SCALARS = {"loss": "train/loss", "lr": "train/lr", "grad_norm": "train/grad_norm",
                  "clip_frac": "train/clip_frac", "chars_per_s": "train/chars_per_s"}  # fmt: skip
@@ -37,15 +38,15 @@ class TensorBoardLog:
 
     def __call__(self, r: dict) -> None:
         kind, step = r["kind"], r.get("step", 0)
-        if kind == "train":
+        if kind == events.Train.KIND:
             for key, tag in TRAIN_SCALARS.items():
                 self.writer.add_scalar(tag, r[key], step)
-        elif kind == "val":
+        elif kind == events.Val.KIND:
             self.writer.add_scalar("val/bpc", r["val_bpc"], step)
             self.writer.add_scalar("val/loss", r["val_loss"], step)
-        elif kind == "test":
+        elif kind == events.Test.KIND:
             self.writer.add_scalar("test/bpc", r["test_bpc"], step)
-        elif kind in ("done", "checkpoint"):
+        elif kind in (events.Done.KIND, events.Checkpoint.KIND):
             self.writer.flush()
 
     def __enter__(self):

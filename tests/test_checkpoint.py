@@ -119,3 +119,32 @@ def test_missing_tensor_is_reported(saved, tmp_path):
     )
     with pytest.raises(CheckpointError, match="do not match"):
         checkpoint.load_model(raw)
+
+
+def test_flipped_bits_in_the_tensor_data_are_one_line_and_exit_1(saved, tmp_path, cli):
+    """15 copies with 1 to 50 bits flipped in the weights: each one is refused by sample
+    (the numpy path), info (the torch path) and the API, in one line."""
+    import random
+
+    import charrnn
+    from charrnn.files.format import read_header
+
+    saved = saved[0]
+    entries, _ = read_header(saved)
+    data = saved.read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    first = 8 + n + min(e["data_offsets"][0] for e in entries.values())
+    rng = random.Random(0)
+    for i in range(15):
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 50)):
+            at = rng.randrange(first, len(data))
+            damaged[at] ^= 1 << rng.randrange(8)
+        path = tmp_path / f"damaged{i}.ckpt"
+        path.write_bytes(bytes(damaged))
+        for command in (["sample", path, "--length", "5", "--seed", "1"], ["info", path]):
+            code, out, err = cli(*command)
+            assert code == 1 and "does not match its checksum" in err, (i, command, err)
+            assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        with pytest.raises(CheckpointError, match="checksum"):
+            charrnn.load(path).loss("some text")

@@ -19,13 +19,15 @@ DATA = Path(__file__).parent / "data"
 GOLDEN = json.loads((DATA / "golden.json").read_text(encoding="utf-8"))
 
 
-def test_golden_checkpoint_samples_and_scores_as_it_did(cli):
-    m = load(DATA / "golden.ckpt")
+@pytest.mark.parametrize("name", ["golden.ckpt", "golden_v1.ckpt"])
+def test_golden_checkpoint_samples_and_scores_as_it_did(cli, name):
+    """Today's format, and every older one still read (golden_vN.ckpt: the same weights)."""
+    m = load(DATA / name)
     prime = GOLDEN["prime"]
     length = len(GOLDEN["argmax_sample"]) - len(prime)
     assert m.sample(prime=prime, length=length, argmax=True) == GOLDEN["argmax_sample"]
     assert m.loss(golden_text()).nats == pytest.approx(GOLDEN["loss_nats"], rel=1e-5)
-    code, out, err = cli("sample", DATA / "golden.ckpt", "--prime", prime, "--length", length,
+    code, out, err = cli("sample", DATA / name, "--prime", prime, "--length", length,
                          "--argmax")  # fmt: skip
     assert code == 0, err
     assert out.rstrip("\n") == GOLDEN["argmax_sample"]

@@ -8,7 +8,9 @@ config, vocabulary, train config, progress, metrics.
 Writing is atomic (temp file + fsync + rename + fsync of the directory), so a crash or a full disk
 leaves the previous file intact. Reading never unpickles: the header is parsed and validated here
 (size, offsets, dtypes, shapes) before safetensors touches the data, so a foreign, truncated or
-hostile file gives a one-line `CheckpointError` and allocates nothing large.
+hostile file gives a one-line `CheckpointError` and allocates nothing large. The metadata keeps
+a CRC-32 of every tensor's bytes (format 2), checked as the tensors are read, so bits flipped on a
+disk or in a copy are one line too, not a model that quietly samples garbage.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from charrnn.files.format import (
     read_config,
     read_header,
     resolve,
+    tensor_checksum,
 )
 from charrnn.model.config import ModelConfig
 from charrnn.model.network import CharRNN
@@ -71,6 +74,7 @@ def save(
         "model_config": model.config.to_dict(),
         "vocab": vocab.to_dict(),
         **(meta or {}),
+        "tensor_crc32": {k: tensor_checksum(_raw_bytes(t)) for k, t in tensors.items()},
     }
     data = safetensors_bytes(tensors, metadata={"charrnn": json.dumps(header, ensure_ascii=False)})
     atomic_write_bytes(
@@ -83,13 +87,19 @@ def save(
     return path
 
 
+def _raw_bytes(t: torch.Tensor) -> memoryview:
+    """The tensor's bytes as safetensors writes them (little-endian on the machines torch
+    runs on)."""
+    return memoryview(t.reshape(-1).view(torch.uint8).numpy())
+
+
 # --------------------------------------------------------------------------- loading
 def read(path: str | os.PathLike, groups: tuple[str, ...] = ("model",)) -> Checkpoint:
     """Reads a checkpoint (a file or a run directory), loading only the tensor groups asked for."""
     path = resolve(path)
     entries, meta = read_header(path)
     config, vocab = read_config(path, meta)
-    return Checkpoint(path, meta, config, vocab, load_arrays(path, entries, groups, "pt"))
+    return Checkpoint(path, meta, config, vocab, load_arrays(path, entries, meta, groups, "pt"))
 
 
 def build_model(ckpt: Checkpoint, device: str | torch.device = "cpu") -> CharRNN:

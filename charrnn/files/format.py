@@ -15,6 +15,7 @@ import json
 import math
 import os
 import struct
+import zlib
 from pathlib import Path
 
 from charrnn.data.vocab import Vocab
@@ -22,7 +23,9 @@ from charrnn.errors import CheckpointError
 from charrnn.model.config import ModelConfig
 
 FORMAT_NAME = "charrnn-checkpoint"
-FORMAT_VERSION = 1
+# 2: a CRC-32 of every tensor's bytes in the metadata (`tensor_crc32`); files of version 1,
+# without it, still load
+FORMAT_VERSION = 2
 MAX_HEADER_BYTES = 64 << 20  # the JSON header of a real checkpoint is kilobytes
 DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U8": 1, "BOOL": 1}
 BEST, LATEST = "best.ckpt", "latest.ckpt"
@@ -138,13 +141,46 @@ def read_config(path: Path, meta: dict) -> tuple[ModelConfig, Vocab]:
     return config, vocab
 
 
-def load_arrays(path: Path, entries: dict, groups: tuple[str, ...], framework: str) -> dict:
-    """The tensors whose name starts with one of `groups`, as `framework` arrays ("pt", "numpy")."""
+def load_arrays(
+    path: Path, entries: dict, meta: dict, groups: tuple[str, ...], framework: str
+) -> dict:
+    """The tensors whose name starts with one of `groups`, as `framework` arrays ("pt",
+    "numpy"), after checking their bytes against the checksums the file was written with."""
     from safetensors import safe_open
 
     wanted = [k for k in entries if k.split(".", 1)[0] in groups]
+    check_checksums(path, entries, meta, wanted)
     try:
         with safe_open(str(path), framework=framework, device="cpu") as f:
             return {k: f.get_tensor(k) for k in wanted}
     except Exception as e:  # safetensors raises its own error types for corrupt files
         raise CheckpointError(f"{path}: corrupt checkpoint data ({e}).") from None
+
+
+def tensor_checksum(data) -> int:
+    """CRC-32 of a tensor's bytes as the file holds them (little-endian, row-major)."""
+    return zlib.crc32(data)
+
+
+def check_checksums(path: Path, entries: dict, meta: dict, names: list[str]) -> None:
+    """Bytes flipped on a disk or in a copy make one line, never a model that quietly samples
+    garbage. Files written before the checksums (format 1) are read as they are."""
+    sums = meta.get("tensor_crc32")
+    if sums is None and meta.get("format_version", 1) < 2:
+        return
+    if not isinstance(sums, dict):
+        raise CheckpointError(f"{path}: not a charrnn checkpoint (no tensor checksums).")
+    try:
+        with open(path, "rb") as f:
+            (n,) = struct.unpack("<Q", f.read(8))
+            for name in names:
+                start, end = entries[name]["data_offsets"]
+                f.seek(8 + n + start)
+                if tensor_checksum(f.read(end - start)) != sums.get(name):
+                    raise CheckpointError(
+                        f"{path}: tensor {name!r} does not match its checksum: the file was "
+                        f"damaged on disk or in a copy. Use another copy (a run keeps "
+                        f"{LATEST}, {BEST} and any step-*.ckpt snapshots)."
+                    )
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read checkpoint: {e.strerror or e}.") from None

@@ -91,7 +91,7 @@ def load(path) -> tuple[NumpyRNN, object, dict]:
     path = resolve(path)
     entries, meta = read_header(path)
     cfg, vocab = read_config(path, meta)
-    arrays = load_arrays(path, entries, ("model",), "numpy")
+    arrays = load_arrays(path, entries, meta, ("model",), "numpy")
     weights = {k[len("model.") :]: v for k, v in arrays.items()}
     for name, shape in cfg.weight_shapes().items():
         if name not in weights or tuple(weights[name].shape) != shape:

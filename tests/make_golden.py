@@ -31,7 +31,8 @@ def main() -> None:
             corpus = Path(tmp) / "golden.txt"
             corpus.write_text(golden_text(), encoding="utf-8")
             run = train(corpus, out=Path(tmp) / "run", hidden_size=32, embed_size=8,
-                        batch_size=4, seq_len=16, max_steps=800, seed=1, precision="fp32")  # fmt: skip
+                        batch_size=4, seq_len=16, max_steps=800, seed=1,
+                        precision="fp32")  # fmt: skip
             source = run / "best.ckpt"
         model, vocab, _ = checkpoint.load_model(source)
         # Weights, config and vocabulary only: no path or text of this machine in the file.

@@ -88,9 +88,9 @@ class Model:
         """Per-character activations: {"text", "ids", "arrays": {quantity: (layer, time, unit)},
         "probs": (time, vocab) next-character probabilities, "layers", "units"}; characters the
         model never saw handled as in `loss`."""
-        from charrnn.inspection import actions as inspecting
+        from charrnn.inspection import actions
 
-        s = inspecting.load(self.path, text, layers=layers, units=units, quantities=quantities,
+        s = actions.load(self.path, text, layers=layers, units=units, quantities=quantities,
                             max_chars=len(text), in_memory=True, unknown=unknown)  # fmt: skip
         arrays = s.selected()
         return dict(text=s.text, ids=s.ids, arrays=arrays, probs=s.probs, layers=s.layers,

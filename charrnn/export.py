@@ -99,12 +99,11 @@ def training_command(meta: dict, model_config) -> str:
     return " \\\n    ".join(parts)
 
 
-def model_card(out_dir: Path, ckpt, meta: dict, test: float | None, seed: int) -> str:
-    from charrnn.api import load
-
+def _card_rows(ckpt, meta: dict, test: float | None) -> dict:
+    """The model card's table: what the model is, what it read, how well it does."""
     c, pos, corpus = ckpt.model_config, meta["position"], meta["corpus"]
     best = pos.get("best_val_loss")
-    rows = {
+    return {
         "model": f"{c.num_layers}x{c.hidden_size} {c.model.upper()}, embedding {c.embed_size}, "
         f"dropout {c.dropout:g}, {c.num_params():,} parameters",
         "vocabulary": f"{ckpt.vocab.size} {ckpt.vocab.unit}s"
@@ -117,7 +116,13 @@ def model_card(out_dir: Path, ckpt, meta: dict, test: float | None, seed: int) -
         "validation": f"{bpc(best):.3f} bits/char (best)" if best is not None else "-",
         "test": f"{bpc(test):.3f} bits/char" if test is not None else "-",
     }
-    table = "\n".join(f"| {k} | {v} |" for k, v in rows.items())
+
+
+def model_card(out_dir: Path, ckpt, meta: dict, test: float | None, seed: int) -> str:
+    from charrnn.api import load
+
+    c = ckpt.model_config
+    table = "\n".join(f"| {k} | {v} |" for k, v in _card_rows(ckpt, meta, test).items())
     text = load(out_dir).sample(length=SAMPLE_CHARS, temperature=0.8, seed=seed)
     name = out_dir.name
     return f"""# {name}: a character-level {c.model.upper()} language model

@@ -4,16 +4,15 @@ prepare, and the budget-aware sizing that `make demo` relies on (`train --time` 
 import json
 import re
 
-from charrnn.inspection import actions as inspecting
-from charrnn.inspection import unitsearch
+from charrnn.inspection import actions, unitsearch
 
 
 def test_find_table_lists_the_ranked_units_with_excerpts(cli, run_dir):
     run, corpus = run_dir
     code, out, err = cli("inspect", run, corpus, "--find", "quotes", "--top", "3")
     assert code == 0, err
-    subject = inspecting.load(run, corpus)
-    expected = inspecting.rank(subject, ["quotes"], 3)["quotes"]
+    subject = actions.load(run, corpus)
+    expected = actions.rank(subject, ["quotes"], 3)["quotes"]
     rows = [line for line in out.splitlines() if re.match(r"^│\s+\d+ │", line)]
     assert "units following: inside quotes" in out and "feature on for" in out
     assert len(rows) == 3
@@ -27,7 +26,7 @@ def test_saturation_table_matches_the_statistics(cli, run_dir):
     run, corpus = run_dir
     code, out, err = cli("inspect", run, corpus, "--saturation")
     assert code == 0, err
-    sat = inspecting.saturation(inspecting.load(run, corpus))
+    sat = actions.saturation(actions.load(run, corpus))
     assert set(sat) == {"i", "f", "o"}
     for gate, (left, right) in sat.items():
         row = next(line for line in out.splitlines() if re.match(rf"^│\s+0 │\s+{gate} │", line))
@@ -36,7 +35,7 @@ def test_saturation_table_matches_the_statistics(cli, run_dir):
 
 def test_match_prints_the_units_and_places_the_library_finds(cli, run_dir):
     run, corpus = run_dir
-    subject = inspecting.load(run, corpus, in_memory=True)
+    subject = actions.load(run, corpus, in_memory=True)
     h = subject.arrays["h"]
     start = next(  # a span over which some unit switches on
         s for s in range(0, 2000) if unitsearch.match_span(h, s, s + 3, threshold=0.1).units

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from charrnn.data import batches as data
+from charrnn.data import batches
 from charrnn.data import corpus as corpus_module
 from charrnn.data.corpus import check_text_file, encode_file, prepare
 from charrnn.data.vocab import Vocab
@@ -13,24 +13,24 @@ from charrnn.errors import DataError
 
 def test_window_layout_matches_worked_example():
     ids = np.arange(13)
-    layout = data.Layout(n=13, batch_size=3, seq_len=3)
+    layout = batches.Layout(n=13, batch_size=3, seq_len=3)
     assert layout.stream_len == 4 and layout.num_windows == 2
-    x0, y0 = data.window(ids, layout, 0)
+    x0, y0 = batches.window(ids, layout, 0)
     assert x0.tolist() == [[0, 1, 2], [4, 5, 6], [8, 9, 10]]
     assert y0.tolist() == [[1, 2, 3], [5, 6, 7], [9, 10, 11]]
-    x1, y1 = data.window(ids, layout, 1)  # the short last window
+    x1, y1 = batches.window(ids, layout, 1)  # the short last window
     assert x1.tolist() == [[3], [7], [11]] and y1.tolist() == [[4], [8], [12]]
-    xr, _ = data.window(ids, layout, 0, rows=slice(1, 3))
+    xr, _ = batches.window(ids, layout, 0, rows=slice(1, 3))
     assert xr.tolist() == [[4, 5, 6], [8, 9, 10]]
 
 
 def test_shuffled_chunks_change_order_each_epoch_and_repeat_with_the_seed():
     ids = np.arange(10_001)
-    layout = data.layout_for(len(ids), batch_size=4, seq_len=10, chunk_len=50, seed=1)
+    layout = batches.layout_for(len(ids), batch_size=4, seq_len=10, chunk_len=50, seed=1)
     assert layout.chunk_windows == 5 and layout.chunk_chars == 50
-    first = [data.window(ids, layout, w, epoch=0)[0] for w in range(layout.num_windows)]
-    again = [data.window(ids, layout, w, epoch=0)[0] for w in range(layout.num_windows)]
-    other = [data.window(ids, layout, w, epoch=1)[0] for w in range(layout.num_windows)]
+    first = [batches.window(ids, layout, w, epoch=0)[0] for w in range(layout.num_windows)]
+    again = [batches.window(ids, layout, w, epoch=0)[0] for w in range(layout.num_windows)]
+    other = [batches.window(ids, layout, w, epoch=1)[0] for w in range(layout.num_windows)]
     assert all((a == b).all() for a, b in zip(first, again, strict=True))
     assert not all((a == b).all() for a, b in zip(first, other, strict=True))
     # Each chunk starts at a multiple of the chunk length; stream b's rows jump between chunks.
@@ -40,14 +40,14 @@ def test_shuffled_chunks_change_order_each_epoch_and_repeat_with_the_seed():
 
 
 def test_too_short_a_text_for_chunks_falls_back_to_contiguous_streams():
-    layout = data.layout_for(100, batch_size=4, seq_len=10, chunk_len=50, seed=1)
+    layout = batches.layout_for(100, batch_size=4, seq_len=10, chunk_len=50, seed=1)
     assert layout.chunk_windows == 0 and layout.stream_len == 24
-    assert data.layout_for(10_000, 4, 10, chunk_len=0, seed=1).chunk_windows == 0
+    assert batches.layout_for(10_000, 4, 10, chunk_len=0, seed=1).chunk_windows == 0
 
 
 def test_split_is_contiguous_train_val_test():
     ids = np.arange(100)
-    tr, va, te = data.split(ids, 0.1, 0.2)
+    tr, va, te = batches.split(ids, 0.1, 0.2)
     assert (len(tr), len(va), len(te)) == (70, 10, 20)
     assert tr[-1] + 1 == va[0] and va[-1] + 1 == te[0]
 

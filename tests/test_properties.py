@@ -6,7 +6,7 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from charrnn.data import batches as data
+from charrnn.data import batches
 from charrnn.data.vocab import Vocab
 from charrnn.files import checkpoint
 from charrnn.model.cells import CELLS
@@ -27,11 +27,11 @@ def test_vocab_round_trip_on_any_unicode(text):
 @given(st.integers(2, 2000), st.integers(1, 40), st.integers(1, 70))
 def test_windows_cover_each_training_character_once(n, batch, seq):
     ids = np.arange(n)
-    layout = data.Layout(n, batch, seq)
+    layout = batches.Layout(n, batch, seq)
     assume(layout.stream_len >= 1)
     inputs = []
     for w in range(layout.num_windows):
-        x, y = data.window(ids, layout, w)
+        x, y = batches.window(ids, layout, w)
         assert x.shape == y.shape and x.shape[0] == batch
         assert (y == x + 1).all()  # targets are the inputs shifted by one
         inputs.append(x.ravel())
@@ -44,9 +44,9 @@ def test_windows_cover_each_training_character_once(n, batch, seq):
        st.integers(0, 3))  # fmt: skip
 def test_shuffled_chunks_cover_distinct_characters_each_epoch(n, batch, seq, k, epoch):
     ids = np.arange(n)
-    layout = data.Layout(n, batch, seq, chunk_windows=k, seed=5)
+    layout = batches.Layout(n, batch, seq, chunk_windows=k, seed=5)
     assume(layout.chunks_per_stream >= 1)
-    windows = [data.window(ids, layout, w, epoch=epoch) for w in range(layout.num_windows)]
+    windows = [batches.window(ids, layout, w, epoch=epoch) for w in range(layout.num_windows)]
     for w, (x, y) in enumerate(windows):
         assert x.shape == (batch, seq) and (y == x + 1).all()
         if w % k:  # inside a chunk each stream continues where its last window ended

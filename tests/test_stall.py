@@ -10,7 +10,7 @@ import pytest
 from charrnn import corpora
 from charrnn.data.corpus import prepare
 from charrnn.model.config import ModelConfig
-from charrnn.training import loop as training
+from charrnn.training import loop
 from charrnn.training.config import TrainConfig
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ def _late_loss(corpus, tmp_path, hooks=None) -> float:
                                warmup_steps=0, eval_every=10**6, log_every=10, val_frac=0.02,
                                test_frac=0.0)  # fmt: skip
     model = ModelConfig(vocab_size=corpus.vocab.size, hidden_size=64, num_layers=3)
-    training.train(cfg, model, corpus, tmp_path, on_event=records.append, hooks=hooks)
+    loop.train(cfg, model, corpus, tmp_path, on_event=records.append, hooks=hooks)
     return float(np.mean([r["loss"] for r in records if r["kind"] == "train"][-5:]))
 
 
@@ -37,5 +37,5 @@ def test_a_deep_lstm_leaves_the_unigram_plateau(code_corpus, tmp_path):
     p = counts[counts > 0] / counts.sum()
     unigram = float(-(p * np.log(p)).sum())  # nats/char from character frequencies alone
     assert _late_loss(code_corpus, tmp_path / "ours") < unigram - 0.5
-    default_init = training.Hooks(init_model=lambda model, counts: None)
+    default_init = loop.Hooks(init_model=lambda model, counts: None)
     assert _late_loss(code_corpus, tmp_path / "default", default_init) > unigram - 0.35  # stall

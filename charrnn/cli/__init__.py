@@ -9,15 +9,13 @@ torch and the heavy modules are imported inside the commands, so `charrnn --help
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import signal
 import sys
-import threading
 
 import typer
 
-from charrnn.cli.app import Interrupted, app
+from charrnn.cli.app import Interrupted, app, signals_handled
 from charrnn.errors import CharRNNError
 
 __all__ = ["app", "main"]
@@ -37,20 +35,6 @@ def _interrupted(signum, frame):
     raise Interrupted(signum)
 
 
-@contextlib.contextmanager
-def _signals_interrupt():
-    """SIGINT and SIGTERM raise Interrupted for the duration of the command."""
-    if threading.current_thread() is not threading.main_thread():  # only there can it be set
-        yield
-        return
-    old = {s: signal.signal(s, _interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, handler in old.items():
-            signal.signal(s, handler)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Runs the app; turns usage errors and library errors into one line and an exit code:
     0 success (also when the reader of stdout goes away), 2 usage, 1 runtime failure, 130 / 143
@@ -60,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args or args in ([g] for g in groups):  # no command: the help, and success
         args.append("--help")
     try:
-        with _signals_interrupt():
+        with signals_handled(_interrupted):
             code = app(args=args, standalone_mode=False)
     except UsageException as e:
         known = {c.name or c.callback.__name__ for c in app.registered_commands} | groups

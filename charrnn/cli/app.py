@@ -6,8 +6,11 @@ per group.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
+import signal
+import threading
 import typing
 from enum import Enum
 from pathlib import Path
@@ -28,6 +31,21 @@ class Interrupted(BaseException):
     def __init__(self, signum: int):
         super().__init__(signum)
         self.signum = signum
+
+
+@contextlib.contextmanager
+def signals_handled(handler):
+    """SIGINT and SIGTERM go to `handler(signum, frame)` for the duration of the block (only
+    the main thread can set them; elsewhere, as in some test runners, they are left alone)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, previous in old.items():
+            signal.signal(s, previous)
 
 
 app = typer.Typer(

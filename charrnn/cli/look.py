@@ -117,7 +117,15 @@ def inspect(
 
     if (file is None) == (text is None):
         raise ConfigError("give the text as a FILE argument or with --text (one of the two).")
-    request = InspectRequest(out, html, tuple(find or ()), match, saturation, grad_flow, as_json)
+    request = InspectRequest(
+        out=out,
+        html=html,
+        find=tuple(find or ()),
+        match=match,
+        saturation=saturation,
+        grad_flow=grad_flow,
+        as_json=as_json,
+    )
     _inspect(
         request,
         ckpt,
@@ -130,20 +138,20 @@ def inspect(
 
 def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windows, compare):
     """Load once and run the actions asked for (a progress bar on long texts), then render."""
-    from charrnn.inspection import actions as lib
+    from charrnn.inspection import actions
     from charrnn.render import pages, tables, terminal
 
     with terminal.progress(not request.as_json) as progress:
-        subject = lib.load(
+        subject = actions.load(
             ckpt, source, **selection, in_memory=request.in_memory, progress=progress
         )
-        dumped = lib.dump(subject, request.out) if request.out else None
-        names = lib.feature_names(request.find or (["all"] if request.html else []))
-        ranking = lib.rank(subject, names, top) if names else {}
-        shown = lib.excerpts(subject, ranking) if request.find and not request.as_json else {}
-        sat = lib.saturation(subject) if request.saturation or request.html else {}
-        found = lib.match(subject, request.match, threshold) if request.match else None
-        flows = lib.grad_flow(subject, horizon, windows, compare) if request.grad_flow else {}
+        dumped = actions.dump(subject, request.out) if request.out else None
+        names = actions.feature_names(request.find or (["all"] if request.html else []))
+        ranking = actions.rank(subject, names, top) if names else {}
+        shown = actions.excerpts(subject, ranking) if request.find and not request.as_json else {}
+        sat = actions.saturation(subject) if request.saturation or request.html else {}
+        found = actions.match(subject, request.match, threshold) if request.match else None
+        flows = actions.grad_flow(subject, horizon, windows, compare) if request.grad_flow else {}
         page = (pages.activation_page(subject, request.html, ranking, sat, flows)
                 if request.html else None)  # fmt: skip
     if subject.reading.unseen:

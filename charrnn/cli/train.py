@@ -9,7 +9,15 @@ from typing import Annotated
 
 import typer
 
-from charrnn.cli.app import Interrupted, app, declared, examples, given_options, values
+from charrnn.cli.app import (
+    Interrupted,
+    app,
+    declared,
+    examples,
+    given_options,
+    signals_handled,
+    values,
+)
 from charrnn.data.config import DataOptions
 from charrnn.model.config import ModelConfig
 from charrnn.training.config import TrainConfig, TrainRequest, request_from
@@ -85,15 +93,4 @@ class _StopFlag:
         self.signum = signum
 
     def installed(self):
-        import contextlib
-
-        @contextlib.contextmanager
-        def scope():
-            old = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
-            try:
-                yield
-            finally:
-                for s, h in old.items():
-                    signal.signal(s, h)
-
-        return scope()
+        return signals_handled(self._handle)

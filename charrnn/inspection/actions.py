@@ -20,7 +20,7 @@ from charrnn.inspection import activations, dumps, features, unitsearch
 ALL = "all"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class InspectRequest:
     """What to do, checked before anything is loaded."""
 

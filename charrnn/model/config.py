@@ -1,7 +1,7 @@
 """`ModelConfig`: what a CharRNN is (cell kind and sizes), as plain data, with the arithmetic that
 follows from it (parameter count, FLOPs per character, weight names and shapes).
 
-Kept apart from model.py, which needs torch, so that `--help`, reading a checkpoint's config and
+Kept apart from network.py, which needs torch, so that `--help`, reading a checkpoint's config and
 sampling on the CPU (numpy) start without importing torch. The cell kinds are in cells.py.
 """
 

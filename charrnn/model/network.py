@@ -4,7 +4,7 @@ The model is explicit about recurrent state: `forward(ids, state) -> (logits, st
 state is always a tuple of (num_layers, B, H) tensors, one per state of the cell kind: (h, c) for
 an LSTM, (h,) for a GRU or a vanilla RNN. Training carries it across windows (detached); sampling
 carries it across steps. Parameter names are the torch modules' own (`rnn.weight_hh_l0`, ...);
-`layer_weights` is the one place that reads them.
+`layer_weights` reads them for the explicit step of inspection (inspection/activations.py).
 """
 
 from __future__ import annotations
@@ -34,12 +34,6 @@ class CharRNN(nn.Module):
         )
         self.drop = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_size, config.vocab_size)
-
-    def init_state(self, batch_size: int, device=None) -> State:
-        c = self.config
-        shape = (c.num_layers, batch_size, c.hidden_size)
-        device = device or self.head.weight.device
-        return tuple(torch.zeros(shape, device=device) for _ in c.state_names)
 
     def forward(self, ids: torch.Tensor, state: State | None = None):
         x = self.embed(ids)  # (B, T, E)

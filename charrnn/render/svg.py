@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 
 from charrnn.render.numbers import tick
 
@@ -51,6 +52,41 @@ def log_ticks(lo: float, hi: float) -> list[float]:
     return [t for t in decades if lo - 1e-9 <= math.log10(t) <= hi + 1e-9]
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Where a chart's data go: the plot area in pixels and the axis ranges (log10 for a log
+    axis)."""
+
+    width: int
+    height: int
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    log_y: bool
+    left: int = 60
+    right: int = 12
+    top: int = 24
+    bottom: int = 40
+
+    @property
+    def pw(self) -> float:
+        return self.width - self.left - self.right
+
+    @property
+    def ph(self) -> float:
+        return self.height - self.top - self.bottom
+
+    def fy(self, v: float) -> float:
+        return math.log10(v) if self.log_y else v
+
+    def sx(self, x: float) -> float:
+        return self.left + INSET + (x - self.x0) / (self.x1 - self.x0) * (self.pw - 2 * INSET)
+
+    def sy(self, v: float) -> float:  # v already on the axis scale (log10 for a log axis)
+        return self.top + INSET + (1 - (v - self.y0) / (self.y1 - self.y0)) * (self.ph - 2 * INSET)
+
+
 def line_chart(
     series: dict,
     *,
@@ -69,73 +105,78 @@ def line_chart(
     def usable(y):
         return y is not None and math.isfinite(y) and (not log_y or y > 0)
 
-    pts = [(x, y) for s in series.values() for x, y in s if usable(y)]
+    series = {name: [(x, y) for x, y in s if usable(y)] for name, s in series.items()}
+    pts = [p for s in series.values() for p in s]
     if not pts:
         return (
             f"<svg width='{width}' height='40' class='chart'><text x='4' "
             f"y='20' font-size='12'>{html.escape(title)}: no data</text></svg>"
         )
-    fy = math.log10 if log_y else (lambda v: v)
     x0, x1 = nice_range(min(p[0] for p in pts), max(p[0] for p in pts), floor=0)
-    if y_range is not None:
-        y0, y1 = (fy(v) for v in y_range)
-    elif log_y:
-        y0, y1 = math.floor(min(fy(p[1]) for p in pts)), math.ceil(max(fy(p[1]) for p in pts))
-        y1 = y1 if y1 > y0 else y0 + 1
-    else:
-        y0, y1 = nice_range(min(p[1] for p in pts), max(p[1] for p in pts), y_floor)
-    left, right, top, bottom = 60, 12, 24, 40
-    pw, ph = width - left - right, height - top - bottom
+    y0, y1 = _y_range([p[1] for p in pts], log_y, y_range, y_floor)
+    frame = _Frame(width, height, x0, x1, y0, y1, log_y)
+    return "".join([*_axes(frame, title, x_label, y_label), *_lines(frame, series), "</svg>"])
 
-    def sx(x):
-        return left + INSET + (x - x0) / (x1 - x0) * (pw - 2 * INSET)
 
-    def sy_axis(v):  # v already on the axis scale (log10 for a log axis)
-        return top + INSET + (1 - (v - y0) / (y1 - y0)) * (ph - 2 * INSET)
+def _y_range(ys, log_y, fixed, floor) -> tuple[float, float]:
+    if fixed is not None:
+        return tuple(math.log10(v) if log_y else v for v in fixed)
+    if log_y:
+        y0, y1 = math.floor(min(map(math.log10, ys))), math.ceil(max(map(math.log10, ys)))
+        return y0, (y1 if y1 > y0 else y0 + 1)
+    return nice_range(min(ys), max(ys), floor)
 
+
+def _axes(f: _Frame, title: str, x_label: str, y_label: str) -> list[str]:
+    """The frame, title, ticks with their grid lines, and the axis labels."""
     parts = [
-        f"<svg width='{width}' height='{height}' class='chart' data-y0='{y0:g}' "
-        f"data-y1='{y1:g}' data-log='{int(log_y)}'><rect x='{left}' y='{top}' width='{pw}' "
-        f"height='{ph}' fill='none' stroke='#bbb'/>",
-        f"<text x='{left}' y='15' font-size='12' font-weight='bold'>{html.escape(title)}</text>",
+        f"<svg width='{f.width}' height='{f.height}' class='chart' data-y0='{f.y0:g}' "
+        f"data-y1='{f.y1:g}' data-log='{int(f.log_y)}'><rect x='{f.left}' y='{f.top}' "
+        f"width='{f.pw}' height='{f.ph}' fill='none' stroke='#bbb'/>",
+        f"<text x='{f.left}' y='15' font-size='12' font-weight='bold'>{html.escape(title)}</text>",
     ]
-    for t in ticks(x0, x1):
+    for t in ticks(f.x0, f.x1):
         parts.append(
-            f"<text class='xtick' x='{sx(t):.1f}' y='{top + ph + 14}' font-size='10' "
+            f"<text class='xtick' x='{f.sx(t):.1f}' y='{f.top + f.ph + 14}' font-size='10' "
             f"text-anchor='middle'>{tick(t)}</text>"
         )
-    yticks = log_ticks(y0, y1) if log_y else ticks(y0, y1)
-    for t in yticks:
-        y = sy_axis(fy(t))
+    for t in log_ticks(f.y0, f.y1) if f.log_y else ticks(f.y0, f.y1):
+        y = f.sy(f.fy(t))
         parts.append(
-            f"<line x1='{left}' x2='{left + pw}' y1='{y:.1f}' y2='{y:.1f}' stroke='#eee'/>"
-            f"<text class='ytick' x='{left - 4}' y='{y + 3:.1f}' font-size='10' "
+            f"<line x1='{f.left}' x2='{f.left + f.pw}' y1='{y:.1f}' y2='{y:.1f}' stroke='#eee'/>"
+            f"<text class='ytick' x='{f.left - 4}' y='{y + 3:.1f}' font-size='10' "
             f"text-anchor='end'>{tick(t)}</text>"
         )
     parts.append(
-        f"<text x='{left + pw / 2}' y='{height - 6}' font-size='11' "
+        f"<text x='{f.left + f.pw / 2}' y='{f.height - 6}' font-size='11' "
         f"text-anchor='middle'>{html.escape(x_label)}</text>"
     )
     parts.append(
-        f"<text x='12' y='{top + ph / 2}' font-size='11' text-anchor='middle' "
-        f"transform='rotate(-90 12 {top + ph / 2})'>{html.escape(y_label)}</text>"
+        f"<text x='12' y='{f.top + f.ph / 2}' font-size='11' text-anchor='middle' "
+        f"transform='rotate(-90 12 {f.top + f.ph / 2})'>{html.escape(y_label)}</text>"
     )
+    return parts
+
+
+def _lines(f: _Frame, series: dict) -> list[str]:
+    """Each series as a line (a dot when it has one point), clamped to the axis, and its
+    legend entry."""
+    parts = []
     for k, (name, s) in enumerate(series.items()):
         color = PALETTE[k % len(PALETTE)]
-        good = [(x, min(max(fy(y), y0), y1)) for x, y in s if usable(y)]
+        good = [(x, min(max(f.fy(y), f.y0), f.y1)) for x, y in s]
         if len(good) == 1:
             parts.append(
-                f"<circle cx='{sx(good[0][0]):.1f}' cy='{sy_axis(good[0][1]):.1f}' r='3' "
+                f"<circle cx='{f.sx(good[0][0]):.1f}' cy='{f.sy(good[0][1]):.1f}' r='3' "
                 f"fill='{color}'/>"
             )
         elif good:
-            d = " ".join(f"{sx(x):.1f},{sy_axis(y):.1f}" for x, y in good)
+            d = " ".join(f"{f.sx(x):.1f},{f.sy(y):.1f}" for x, y in good)
             parts.append(
                 f"<polyline points='{d}' fill='none' stroke='{color}' stroke-width='1.8'/>"
             )
         parts.append(
-            f"<text class='legend' x='{left + pw - 6}' y='{top + 16 + 13 * k}' font-size='11' "
-            f"text-anchor='end' fill='{color}'>{html.escape(str(name))}</text>"
+            f"<text class='legend' x='{f.left + f.pw - 6}' y='{f.top + 16 + 13 * k}' "
+            f"font-size='11' text-anchor='end' fill='{color}'>{html.escape(str(name))}</text>"
         )
-    parts.append("</svg>")
-    return "".join(parts)
+    return parts

@@ -11,6 +11,7 @@ Torch-free: `charrnn report` and `charrnn export` read the file back without tra
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from pathlib import Path
@@ -134,6 +135,36 @@ class Autosize:
 
 
 EVENTS = (Start, Train, Val, Test, Checkpoint, NonFinite, Done, Note, Autosize)
+
+
+class TrainAverages:
+    """Sums over the steps since the last train record, and their averages for it."""
+
+    def __init__(self):
+        self.steps = 0
+        self.loss = self.norm = self.clipped = self.chars = self.seconds = self.lr = 0.0
+
+    def add(self, loss, norm, clipped, chars, seconds, lr):
+        self.lr = lr
+        if math.isfinite(loss):
+            self.steps += 1
+            self.loss += loss
+            self.norm += norm
+            self.clipped += clipped
+        self.chars += chars
+        self.seconds += seconds
+
+    def flush(self, world_size: int) -> dict:
+        n = max(self.steps, 1)
+        out = {
+            "loss": self.loss / n,
+            "lr": self.lr,
+            "grad_norm": self.norm / n,
+            "clip_frac": self.clipped / n,
+            "chars_per_s": self.chars * world_size / max(self.seconds, 1e-9),
+        }
+        self.__init__()
+        return out
 
 
 def record(event) -> dict:

@@ -118,7 +118,7 @@ class _Run:
         self.best_weights = None  # the best validation's weights, for the final test
         self.metrics = MetricsFile(out_dir / METRICS, rt.is_main, keep_until=self.pos.step)
         self.ddp_model = rt.wrap(self.model)
-        self.stats = _WindowStats()
+        self.stats = events.TrainAverages()
 
     def _new_model(self, model_config: ModelConfig) -> CharRNN:
         torch.manual_seed(self.cfg.seed)
@@ -370,33 +370,3 @@ def _layout(cfg: TrainConfig, n: int, path: str):
             f"streams; use a smaller --batch-size or a longer text."
         )
     return layout
-
-
-class _WindowStats:
-    """Sums over the steps since the last train record."""
-
-    def __init__(self):
-        self.steps = 0
-        self.loss = self.norm = self.clipped = self.chars = self.seconds = self.lr = 0.0
-
-    def add(self, loss, norm, clipped, chars, seconds, lr):
-        self.lr = lr
-        if math.isfinite(loss):
-            self.steps += 1
-            self.loss += loss
-            self.norm += norm
-            self.clipped += clipped
-        self.chars += chars
-        self.seconds += seconds
-
-    def flush(self, world_size: int) -> dict:
-        n = max(self.steps, 1)
-        out = {
-            "loss": self.loss / n,
-            "lr": self.lr,
-            "grad_norm": self.norm / n,
-            "clip_frac": self.clipped / n,
-            "chars_per_s": self.chars * world_size / max(self.seconds, 1e-9),
-        }
-        self.__init__()
-        return out

@@ -40,7 +40,7 @@ class Model:
 
     def __repr__(self) -> str:
         c = self.config
-        return f"charrnn.Model({str(self.path)!r}: {c.num_layers}x{c.hidden_size} {c.model})"
+        return f"charrnn.Model({str(self.path)!r}: {c.num_layers}x{c.hidden_size} {c.cell})"
 
     def sample(
         self,

@@ -42,18 +42,18 @@ class BenchConfig:
     batch_size: int = 64
     seq_len: int = 128
     embed_size: int = 64
-    model: str = "lstm"
+    cell: str = "lstm"
 
     @property
     def name(self) -> str:
         return (
-            f"{self.num_layers}x{self.hidden_size} {self.model} B{self.batch_size} T{self.seq_len}"
+            f"{self.num_layers}x{self.hidden_size} {self.cell} B{self.batch_size} T{self.seq_len}"
         )
 
     def model_config(self) -> ModelConfig:
         return ModelConfig(
             vocab_size=VOCAB,
-            model=self.model,
+            cell=self.cell,
             embed_size=self.embed_size,
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
@@ -270,7 +270,7 @@ def run(
         ours = charrnn_sample_rate(model, batch, length)
         result["sample"].append(
             {
-                "model": f"{sm.num_layers}x{sm.hidden_size} {sm.model}",
+                "model": f"{sm.num_layers}x{sm.hidden_size} {sm.cell}",
                 "batch": batch,
                 "charrnn_chars_per_s": round(ours),
                 "plain_chars_per_s": round(plain),

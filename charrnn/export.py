@@ -11,10 +11,11 @@ text. `model.safetensors` is itself a weights-only charrnn checkpoint, so `charr
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 from charrnn import __version__
-from charrnn.data.config import DataOptions
+from charrnn.data.config import DataConfig
 from charrnn.errors import ConfigError, OutputError
 from charrnn.fileio import atomic_write_bytes
 from charrnn.files import checkpoint
@@ -63,7 +64,7 @@ def _shareable_meta(ckpt) -> dict:
     return {
         "train_config": ckpt.meta.get("train_config"),
         # runs saved before data_config was kept: the unit, from the vocabulary
-        "data_config": ckpt.meta.get("data_config") or {"unit": ckpt.vocab.unit},
+        "data_config": ckpt.meta.get("data_config") or {"unit": ckpt.vocab.level},
         "position": {k: pos[k] for k in keep if k in pos},
         "corpus": {
             "name": Path(corpus.get("path") or corpus.get("name") or "text").name,
@@ -84,12 +85,13 @@ def training_command(meta: dict, model_config) -> str:
     model size, and the training and data options the run did not leave at their defaults,
     spelled as each option's declaration says."""
     parts = [f"charrnn train {meta['corpus']['name']}"]
-    saved = ((ModelConfig, model_config.to_dict(), True),
+    saved = ((ModelConfig, asdict(model_config), True),
              (TrainConfig, meta.get("train_config") or {}, False),
-             (DataOptions, meta.get("data_config") or {}, False))  # fmt: skip
+             (DataConfig, meta.get("data_config") or {}, False))  # fmt: skip
     for cls, values, every in saved:
         for f in declared_fields(cls):
-            value, declared = values.get(f.name), declaration(f)
+            spelled = flag_of(f).lstrip("-").replace("-", "_")  # data_config's "unit"
+            value, declared = values.get(f.name, values.get(spelled)), declaration(f)
             if not declared.cli or value is None or (value == f.default and not every):
                 continue
             shown = declared.show(value) if declared.show else value
@@ -104,9 +106,9 @@ def _card_rows(ckpt, meta: dict, test: float | None) -> dict:
     c, pos, corpus = ckpt.model_config, meta["position"], meta["corpus"]
     best = pos.get("best_val_loss")
     return {
-        "model": f"{c.num_layers}x{c.hidden_size} {c.model.upper()}, embedding {c.embed_size}, "
+        "model": f"{c.num_layers}x{c.hidden_size} {c.cell.upper()}, embedding {c.embed_size}, "
         f"dropout {c.dropout:g}, {c.num_params():,} parameters",
-        "vocabulary": f"{ckpt.vocab.size} {ckpt.vocab.unit}s"
+        "vocabulary": f"{ckpt.vocab.size} {ckpt.vocab.level}s"
         + (" (with an unknown symbol)" if ckpt.vocab.has_unk else ""),
         "corpus": f"{corpus['name']}"
         + (f", {corpus['chars']:,} characters" if corpus.get("chars") else "")
@@ -125,7 +127,7 @@ def model_card(out_dir: Path, ckpt, meta: dict, test: float | None, seed: int) -
     table = "\n".join(f"| {k} | {v} |" for k, v in _card_rows(ckpt, meta, test).items())
     text = load(out_dir).sample(length=SAMPLE_CHARS, temperature=0.8, seed=seed)
     name = out_dir.name
-    return f"""# {name}: a character-level {c.model.upper()} language model
+    return f"""# {name}: a character-level {c.cell.upper()} language model
 
 Trained with charrnn {__version__}. Validation and test figures are on contiguous held-out
 stretches at the end of the corpus, scored with the state carried through the text.
@@ -162,7 +164,7 @@ print(m.loss("Some text."))   # nats and bits per character
 
 Without charrnn: `{EXPORT_WEIGHTS}` is a safetensors file whose tensors are named
 `model.` + the `state_dict` names of `Embedding({c.vocab_size}, {c.embed_size})` ->
-`nn.{c.cell.torch_module}({c.embed_size}, {c.hidden_size}, num_layers={c.num_layers},
+`nn.{c.cell_spec.torch_module}({c.embed_size}, {c.hidden_size}, num_layers={c.num_layers},
 batch_first=True)` -> `Linear({c.hidden_size}, {c.vocab_size})` (as `embed`, `rnn`, `head`);
 `config.json` holds the sizes and the vocabulary (ids are positions in `vocab.symbols`).
 """

@@ -17,7 +17,7 @@ N, T, E, H, V, L = 2, 9, 4, 6, 7, 2  # batch, steps, embedding, hidden, vocabula
 
 def _model(kind: str) -> CharRNN:
     torch.manual_seed(0)
-    cfg = ModelConfig(vocab_size=V, model=kind, embed_size=E, hidden_size=H, num_layers=L)
+    cfg = ModelConfig(vocab_size=V, cell=kind, embed_size=E, hidden_size=H, num_layers=L)
     return CharRNN(cfg).eval()
 
 
@@ -42,12 +42,12 @@ def test_explicit_torch_step_matches_the_torch_module(kind):
     with torch.no_grad():
         out, state = model.rnn(model.embed(torch.as_tensor(ids)[None]))
         logits, final = model(torch.as_tensor(ids)[None])
-    assert set(arrays) == set(model.config.cell.quantity_names)
+    assert set(arrays) == set(model.config.cell_spec.quantity_names)
     assert arrays["h"].shape == (L, 57, H)
     np.testing.assert_allclose(arrays["h"][-1], out[0].numpy(), atol=1e-5)
     for name, s in zip(model.config.state_names, final, strict=True):
         np.testing.assert_allclose(arrays[name][:, -1], s[:, 0].numpy(), atol=1e-5)
-    for gate in model.config.cell.saturating_gates:
+    for gate in model.config.cell_spec.saturating_gates:
         assert (arrays[gate] >= 0).all() and (arrays[gate] <= 1).all()
     np.testing.assert_allclose(probs, torch.softmax(logits[0], -1).numpy(), atol=1e-5)
 

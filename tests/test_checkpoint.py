@@ -18,7 +18,7 @@ def saved(tmp_path):
     torch.manual_seed(0)
     vocab = Vocab.from_text("abcdef")
     model = CharRNN(
-        ModelConfig(vocab_size=6, model="gru", embed_size=4, hidden_size=8, num_layers=2)
+        ModelConfig(vocab_size=6, cell="gru", embed_size=4, hidden_size=8, num_layers=2)
     )
     path = checkpoint.save(tmp_path / "m.ckpt", model, vocab, {"position": {"step": 3}})
     return path, model, vocab
@@ -109,7 +109,7 @@ def test_foreign_or_corrupt_files_give_one_line_errors(saved, corrupt, message):
 
 def test_missing_tensor_is_reported(saved, tmp_path):
     path, model, vocab = saved
-    small = CharRNN(ModelConfig(vocab_size=6, model="gru", embed_size=4, hidden_size=8))
+    small = CharRNN(ModelConfig(vocab_size=6, cell="gru", embed_size=4, hidden_size=8))
     raw = checkpoint.save(tmp_path / "x.ckpt", small, vocab)
     _rewrite_header(
         raw,

@@ -124,7 +124,7 @@ def test_invalid_utf8_names_the_byte_offset(tmp_path):
     p.write_bytes(b"hello \xff world")
     with pytest.raises(DataError, match=r"byte offset 6.*--unit byte"):
         prepare(p)
-    corpus = prepare(p, unit="byte")
+    corpus = prepare(p, level="byte")
     assert len(corpus) == 13 and corpus.vocab.size == 256
 
 

@@ -16,7 +16,7 @@ def linear_rnn(rho: float, hidden: int = 16) -> CharRNN:
     """W_hh = rho * I and tiny inputs: tanh stays in its linear regime, so each step back
     multiplies the gradient by rho."""
     torch.manual_seed(0)
-    model = CharRNN(ModelConfig(vocab_size=5, model="rnn", embed_size=4, hidden_size=hidden))
+    model = CharRNN(ModelConfig(vocab_size=5, cell="rnn", embed_size=4, hidden_size=hidden))
     with torch.no_grad():
         model.rnn.weight_hh_l0.copy_(rho * torch.eye(hidden))
         model.rnn.weight_ih_l0.mul_(1e-4)
@@ -37,7 +37,7 @@ def test_vanilla_rnn_gradient_scales_by_rho_per_step(rho):
 def test_lstm_with_open_forget_gate_keeps_gradients_alive():
     torch.manual_seed(0)
     hidden = 16
-    lstm = CharRNN(ModelConfig(vocab_size=5, model="lstm", embed_size=4, hidden_size=hidden))
+    lstm = CharRNN(ModelConfig(vocab_size=5, cell="lstm", embed_size=4, hidden_size=hidden))
     with torch.no_grad():
         lstm.rnn.bias_ih_l0[hidden : 2 * hidden] = 10.0  # forget gate ~ 1: the cell carries on
     lstm_flow = gradient_flow(lstm, IDS, horizon=50, windows=8, warmup=0)
@@ -49,7 +49,7 @@ def test_lstm_with_open_forget_gate_keeps_gradients_alive():
 def test_singular_values_per_gate_block():
     torch.manual_seed(0)
     model = CharRNN(
-        ModelConfig(vocab_size=5, model="gru", embed_size=4, hidden_size=6, num_layers=2)
+        ModelConfig(vocab_size=5, cell="gru", embed_size=4, hidden_size=6, num_layers=2)
     )
     sv = recurrent_singular_values(model)
     assert len(sv) == 2 and set(sv[0]) == {"W_hh", "r", "z", "n"}

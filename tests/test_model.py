@@ -11,7 +11,7 @@ KINDS = list(CELLS)
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_shapes_and_parameter_count(kind):
-    cfg = ModelConfig(vocab_size=6, model=kind, embed_size=4, hidden_size=5, num_layers=2)
+    cfg = ModelConfig(vocab_size=6, cell=kind, embed_size=4, hidden_size=5, num_layers=2)
     model = CharRNN(cfg)
     logits, state = model(torch.randint(0, 6, (2, 3)))
     assert logits.shape == (2, 3, 6)
@@ -25,7 +25,7 @@ def test_carried_state_equals_one_long_window(kind):
     carried are those of one long window."""
     torch.manual_seed(0)
     model = CharRNN(
-        ModelConfig(vocab_size=7, model=kind, embed_size=4, hidden_size=8, num_layers=2)
+        ModelConfig(vocab_size=7, cell=kind, embed_size=4, hidden_size=8, num_layers=2)
     ).eval()
     ids = torch.randint(0, 7, (3, 10))
     whole, _ = model(ids)
@@ -43,7 +43,7 @@ def test_each_cell_overfits_a_repeated_string(kind):
     text = "hello world! " * 4
     chars = sorted(set(text))
     ids = torch.tensor([[chars.index(c) for c in text]])
-    model = CharRNN(ModelConfig(vocab_size=len(chars), model=kind, embed_size=8, hidden_size=32))
+    model = CharRNN(ModelConfig(vocab_size=len(chars), cell=kind, embed_size=8, hidden_size=32))
     opt = torch.optim.Adam(model.parameters(), lr=0.02)
     first = None
     for _ in range(150):
@@ -58,10 +58,10 @@ def test_each_cell_overfits_a_repeated_string(kind):
 
 def test_config_rejects_bad_values():
     with pytest.raises(ValueError, match="--model"):
-        ModelConfig(vocab_size=5, model="transformer")
+        ModelConfig(vocab_size=5, cell="transformer")
     with pytest.raises(ValueError, match="--hidden-size"):
         ModelConfig(vocab_size=5, hidden_size=0)
     with pytest.raises(ValueError, match="--dropout"):
         ModelConfig(vocab_size=5, dropout=1.0)
-    cfg = ModelConfig(vocab_size=5, model="gru", num_layers=3)
+    cfg = ModelConfig(vocab_size=5, cell="gru", num_layers=3)
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg

@@ -13,7 +13,7 @@ from typer.main import get_command
 
 from charrnn.cli import app
 from charrnn.cli.app import declared, values
-from charrnn.data.config import DataOptions
+from charrnn.data.config import DataConfig
 from charrnn.errors import ConfigError
 from charrnn.export import training_command
 from charrnn.inference.sample import SampleConfig
@@ -22,15 +22,15 @@ from charrnn.options import declaration, declared_fields, flag_of, given_values,
 from charrnn.training.config import TrainConfig, TrainRequest, request_from
 
 COMPOSITE = {"model", "train", "data", "given"}  # TrainRequest's parts, not options
-COMMANDS = {"train": (TrainRequest, ModelConfig, TrainConfig, DataOptions),
-            "sample": (SampleConfig,), "prepare": (DataOptions,)}  # fmt: skip
+COMMANDS = {"train": (TrainRequest, ModelConfig, TrainConfig, DataConfig),
+            "sample": (SampleConfig,), "prepare": (DataConfig,)}  # fmt: skip
 
 
 def _command(name: str):
     return get_command(app).commands[name]
 
 
-@pytest.mark.parametrize("cls", [ModelConfig, TrainConfig, DataOptions, SampleConfig, TrainRequest])
+@pytest.mark.parametrize("cls", [ModelConfig, TrainConfig, DataConfig, SampleConfig, TrainRequest])
 def test_every_field_is_declared(cls):
     undeclared = {f.name for f in fields(cls)} - {f.name for f in declared_fields(cls)}
     assert undeclared == (COMPOSITE if cls is TrainRequest else set())
@@ -51,7 +51,7 @@ def test_every_declared_field_is_an_option_of_its_command_or_api_only(command):
 
 
 def test_api_only_fields_are_few_and_named():
-    api_only = {f"{cls.__name__}.{f.name}" for cls in (ModelConfig, TrainConfig, DataOptions,
+    api_only = {f"{cls.__name__}.{f.name}" for cls in (ModelConfig, TrainConfig, DataConfig,
                 SampleConfig, TrainRequest) for f in declared_fields(cls)
                 if not declaration(f).cli}  # fmt: skip
     assert api_only == {"ModelConfig.vocab_size"}  # set by the corpus
@@ -61,9 +61,9 @@ def test_the_api_takes_every_option_by_name_and_by_cli_spelling(tmp_path):
     request = request_from({"file": tmp_path / "t.txt", "time": "1m30s", "hidden_size": 32,
                             "unit": "byte", "model": "gru", "precision": "fp32"})  # fmt: skip
     assert request.train.time_limit == 90.0
-    assert (request.model.hidden_size, request.model.model) == (32, "gru")
-    assert (request.data.unit, request.precision) == ("byte", "fp32")
-    assert request.given == {"time_limit", "hidden_size", "unit", "model"}
+    assert (request.model.hidden_size, request.model.cell) == (32, "gru")
+    assert (request.data.level, request.precision) == ("byte", "fp32")
+    assert request.given == {"time_limit", "hidden_size", "level", "cell"}
     same = request_from({"file": tmp_path / "t.txt", "time_limit": 90})
     assert same.train.time_limit == 90
     with pytest.raises(ConfigError, match="unknown option 'hiden_size'"):
@@ -103,9 +103,9 @@ def test_a_new_declared_field_becomes_an_option_with_its_bounds_and_parser():
 
 
 def test_the_model_cards_command_trains_the_same_model_again():
-    model = ModelConfig(vocab_size=256, model="gru", hidden_size=48, num_layers=2, dropout=0.1)
+    model = ModelConfig(vocab_size=256, cell="gru", hidden_size=48, num_layers=2, dropout=0.1)
     train = TrainConfig(time_limit=150.0, seq_len=32, ema=0.99, eval_batch_size=4)
-    data = DataOptions(unit="byte", max_vocab=None, min_count=3)
+    data = DataConfig(level="byte", max_vocab=None, min_count=3)
     meta = {"corpus": {"name": "notes.txt"}, "train_config": train.to_dict(),
             "data_config": data.to_dict()}  # fmt: skip
     command = training_command(meta, model)
@@ -113,7 +113,7 @@ def test_the_model_cards_command_trains_the_same_model_again():
     assert args[:3] == ["charrnn", "train", "notes.txt"]
     ctx = _command("train").make_context("train", args[2:])
     request = request_from({k: v for k, v in values(ctx.params).items() if k != "quiet"})
-    assert request.model == ModelConfig(**{**model.to_dict(), "vocab_size": None})
+    assert request.model == ModelConfig.from_dict({**model.to_dict(), "vocab_size": None})
     assert request.train == train
     assert request.data == data
     assert request.file == Path("notes.txt")

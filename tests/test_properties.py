@@ -71,7 +71,7 @@ def test_shuffled_chunks_cover_distinct_characters_each_epoch(n, batch, seq, k, 
 def test_checkpoint_round_trip_random_configs(tmp_path, model, layers, hidden, embed, vocab):
     torch.manual_seed(0)
     cfg = ModelConfig(
-        vocab_size=vocab, model=model, embed_size=embed, hidden_size=hidden, num_layers=layers
+        vocab_size=vocab, cell=model, embed_size=embed, hidden_size=hidden, num_layers=layers
     )
     net = CharRNN(cfg).eval()
     v = Vocab("".join(chr(0x41 + i) for i in range(vocab)))

@@ -16,7 +16,7 @@ TINY = dict(seq_len=16, batch_size=4, eval_every=20, log_every=1, warmup_steps=5
 
 
 def _model(corpus, kind="lstm"):
-    return ModelConfig(vocab_size=corpus.vocab.size, model=kind, embed_size=8, hidden_size=24)
+    return ModelConfig(vocab_size=corpus.vocab.size, cell=kind, embed_size=8, hidden_size=24)
 
 
 def _losses(records):
@@ -56,7 +56,7 @@ def test_resume_continues_the_identical_loss_curve(corpus, tmp_path, kind):
     """Stop at step 20 (mid-epoch, state carried, dropout on), resume to 40: same losses."""
     model_cfg = ModelConfig(
         vocab_size=corpus.vocab.size,
-        model=kind,
+        cell=kind,
         embed_size=8,
         hidden_size=24,
         num_layers=2,

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from charrnn.cli.app import JsonOpt, ThreadsOpt, app, corpus_app, declared, examples, values
-from charrnn.data.config import DataOptions
+from charrnn.data.config import DataConfig
 from charrnn.errors import CharRNNError
 from charrnn.options import given_values
 
@@ -73,7 +73,7 @@ EXAMPLES_PREPARE = examples(
 
 
 @app.command(epilog=EXAMPLES_PREPARE)
-@declared(DataOptions)
+@declared(DataConfig)
 def prepare(
     file: Annotated[Path, typer.Argument(help="Text file to encode.", show_default=False)],
     **options,
@@ -82,12 +82,12 @@ def prepare(
     from charrnn.data.corpus import default_cache_dir, load_corpus
     from charrnn.render import terminal
 
-    data = DataOptions(**given_values(DataOptions, values(options)))
+    data = DataConfig(**given_values(DataConfig, values(options)))
     with terminal.byte_progress() as progress:
         corpus = load_corpus(file, data, progress, force_cache=True, warn=terminal.note)
     terminal.result(
         terminal.safe(
-            f"{len(corpus)} tokens, vocabulary {corpus.vocab.size} ({corpus.vocab.unit}); "
+            f"{len(corpus)} tokens, vocabulary {corpus.vocab.size} ({corpus.vocab.level}); "
             f"cached in {data.cache_dir or default_cache_dir()}"
         )
     )

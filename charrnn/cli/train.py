@@ -18,7 +18,7 @@ from charrnn.cli.app import (
     signals_handled,
     values,
 )
-from charrnn.data.config import DataOptions
+from charrnn.data.config import DataConfig
 from charrnn.model.config import ModelConfig
 from charrnn.training.config import TrainConfig, TrainRequest, request_from
 
@@ -32,7 +32,7 @@ EXAMPLES_TRAIN = examples(
 
 
 @app.command(epilog=EXAMPLES_TRAIN)
-@declared(TrainRequest, ModelConfig, TrainConfig, DataOptions)
+@declared(TrainRequest, ModelConfig, TrainConfig, DataConfig)
 def train(
     ctx: typer.Context,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the final summary.")] = False,

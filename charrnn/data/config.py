@@ -1,4 +1,4 @@
-"""`DataOptions`: how a text file becomes ids for training (characters or bytes, vocabulary
+"""`DataConfig`: how a text file becomes ids for training (characters or bytes, vocabulary
 limits, the token cache), as plain data: torch- and numpy-free, so `--help` shows the defaults
 instantly. Each field's help text and range are declared once (options.py).
 """
@@ -21,13 +21,14 @@ UNKNOWN_HELP = (
 
 
 @dataclass(frozen=True)
-class DataOptions:
+class DataConfig:
     """How a text file becomes ids for training."""
 
-    unit: str = option(
+    level: str = option(
         "char",
         "char: Unicode characters; byte: raw UTF-8 bytes (any file).",
         choices=("char", "byte"),
+        flag="--unit",
     )
     max_vocab: int | None = option(
         None, "Keep at most N characters; the rarest map to one unknown symbol.", 2
@@ -42,4 +43,4 @@ class DataOptions:
 
     def to_dict(self) -> dict:
         """What a checkpoint keeps: how the text became ids (not where the cache was)."""
-        return {"unit": self.unit, "max_vocab": self.max_vocab, "min_count": self.min_count}
+        return {"unit": self.level, "max_vocab": self.max_vocab, "min_count": self.min_count}

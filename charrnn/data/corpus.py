@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from charrnn.data import tokencache
-from charrnn.data.config import DataOptions
-from charrnn.data.vocab import UNIT_BYTE, UNIT_CHAR, Vocab
+from charrnn.data.config import DataConfig
+from charrnn.data.vocab import BYTE_LEVEL, CHAR_LEVEL, Vocab
 from charrnn.errors import ConfigError, DataError
 
 CHUNK_BYTES = 16 << 20
@@ -42,7 +42,7 @@ class Corpus:
     vocab: Vocab
     ids: np.ndarray
     counts: dict  # symbol -> count (empty in byte mode)
-    options: DataOptions = DataOptions()  # how it was encoded (saved with the run)
+    options: DataConfig = DataConfig()  # how it was encoded (saved with the run)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -118,7 +118,7 @@ def count_chars(path: Path, progress: Progress | None = None) -> Counter:
 def encode_chunks(path: Path, vocab: Vocab, progress: Progress | None = None):
     """Yields id arrays for the file under `vocab`; DataError if it has characters the vocab
     cannot encode."""
-    if vocab.unit == UNIT_BYTE:
+    if vocab.level == BYTE_LEVEL:
         for _, chunk in _chunks(path, progress, "encode"):
             yield np.frombuffer(chunk, dtype=np.uint8)
         return
@@ -142,8 +142,8 @@ def encode_file(path: str | os.PathLike, vocab: Vocab, progress: Progress | None
     return np.concatenate(parts) if parts else np.zeros(0, dtype=vocab.dtype)
 
 
-def build_vocab(counts: Counter, unit: str, max_vocab: int | None, min_count: int) -> Vocab:
-    if unit == UNIT_BYTE:
+def build_vocab(counts: Counter, level: str, max_vocab: int | None, min_count: int) -> Vocab:
+    if level == BYTE_LEVEL:
         return Vocab.bytes()
     if not any(n >= min_count for n in counts.values()):
         raise ConfigError(
@@ -156,7 +156,7 @@ def build_vocab(counts: Counter, unit: str, max_vocab: int | None, min_count: in
 def fit_vocab(base: Vocab, counts: Counter, extend: bool, path: Path) -> Vocab:
     """A model's vocabulary for new text: as it is when it covers the text (or maps what it lacks
     to its unknown symbol), grown by the characters it lacks with `extend`, else DataError."""
-    missing = sorted(set(counts) - set(base.symbols)) if base.unit == UNIT_CHAR else []
+    missing = sorted(set(counts) - set(base.symbols)) if base.level == CHAR_LEVEL else []
     if not missing or base.has_unk:
         return base
     if extend:
@@ -171,7 +171,7 @@ def fit_vocab(base: Vocab, counts: Counter, extend: bool, path: Path) -> Vocab:
 def prepare(
     path: str | os.PathLike,
     *,
-    unit: str = UNIT_CHAR,
+    level: str = CHAR_LEVEL,
     max_vocab: int | None = None,
     min_count: int = 1,
     cache_dir: str | os.PathLike | None = None,
@@ -187,22 +187,22 @@ def prepare(
     out is never used: `warn` says why, and it is rebuilt."""
     p = check_text_file(path)
     digest = file_sha256(p, progress)
-    used = DataOptions(unit=unit, max_vocab=max_vocab, min_count=min_count)
+    used = DataConfig(level=level, max_vocab=max_vocab, min_count=min_count)
 
     def vocabulary(counts):
         if base_vocab is None:
-            return build_vocab(counts, unit, max_vocab, min_count)
+            return build_vocab(counts, level, max_vocab, min_count)
         return fit_vocab(base_vocab, counts, extend_vocab, p)
 
     if cache_dir is None:
-        counts = count_chars(p, progress) if unit == UNIT_CHAR else Counter()
+        counts = count_chars(p, progress) if level == CHAR_LEVEL else Counter()
         vocab = vocabulary(counts)
         return Corpus(str(p), digest, vocab, encode_file(p, vocab, progress), dict(counts),
                       used)  # fmt: skip
-    options = f"{unit}-v{max_vocab or 0}-m{min_count}"
+    options = f"{level}-v{max_vocab or 0}-m{min_count}"
     if base_vocab is not None:
         key = json.dumps(base_vocab.to_dict(), sort_keys=True).encode()
-        options = f"{unit}-model{hashlib.sha256(key).hexdigest()[:12]}-x{int(extend_vocab)}"
+        options = f"{level}-model{hashlib.sha256(key).hexdigest()[:12]}-x{int(extend_vocab)}"
     entry = tokencache.Entry(Path(cache_dir), digest, options)
     if entry.exists():
         try:
@@ -211,7 +211,7 @@ def prepare(
         except tokencache.StaleEntry as e:
             if warn:
                 warn(f"note: the token cache for {p} ({entry.tokens}) {e}; rebuilding it.")
-    counts = count_chars(p, progress) if unit == UNIT_CHAR else Counter()
+    counts = count_chars(p, progress) if level == CHAR_LEVEL else Counter()
     vocab = vocabulary(counts)
     ids = entry.store(encode_chunks(p, vocab, progress), vocab, dict(counts), source=str(p))
     return Corpus(str(p), digest, vocab, ids, dict(counts), used)
@@ -219,7 +219,7 @@ def prepare(
 
 def load_corpus(
     path: str | os.PathLike,
-    options: DataOptions = DataOptions(),
+    options: DataConfig = DataConfig(),
     progress: Progress | None = None,
     force_cache: bool = False,
     warn: Callable[[str], None] | None = None,
@@ -233,7 +233,7 @@ def load_corpus(
     cache = (options.cache_dir or default_cache_dir()) if big else None
     corpus = prepare(
         p,
-        unit=options.unit,
+        level=options.level,
         max_vocab=options.max_vocab,
         min_count=options.min_count,
         cache_dir=cache,

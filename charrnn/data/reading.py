@@ -25,7 +25,7 @@ import numpy as np
 
 from charrnn.data.config import DEFAULT_UNKNOWN, UNKNOWN_MODES
 from charrnn.data.corpus import check_text_file
-from charrnn.data.vocab import UNIT_BYTE, Vocab
+from charrnn.data.vocab import BYTE_LEVEL, Vocab
 from charrnn.errors import DataError
 
 
@@ -86,7 +86,7 @@ def read(vocab: Vocab, text: str, label: str = "text", unknown: str = DEFAULT_UN
     if not text:
         raise DataError(f"{label}: no text to read.")
     n = len(text)
-    if vocab.unit == UNIT_BYTE:
+    if vocab.level == BYTE_LEVEL:
         ids = vocab.encode(text)
         return Reading(text, ids, label, unknown, {}, None, np.zeros(len(ids), bool),
                        np.zeros(len(ids), np.int64))  # fmt: skip

@@ -16,21 +16,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-UNIT_CHAR = "char"
-UNIT_BYTE = "byte"
+CHAR_LEVEL = "char"
+BYTE_LEVEL = "byte"
 UNK_DISPLAY = "\ufffd"  # how the unknown id is shown when decoded
 
 
 @dataclass(frozen=True)
 class Vocab:
     symbols: str  # character mode: the known characters, sorted; byte mode: empty
-    unit: str = UNIT_CHAR
+    level: str = CHAR_LEVEL  # characters, or the 256 byte values
     has_unk: bool = False
 
     def __post_init__(self):
-        if self.unit not in (UNIT_CHAR, UNIT_BYTE):
-            raise ValueError(f"unknown vocabulary unit {self.unit!r}")
-        if self.unit == UNIT_CHAR:
+        if self.level not in (CHAR_LEVEL, BYTE_LEVEL):
+            raise ValueError(f"unknown vocabulary unit {self.level!r}")
+        if self.level == CHAR_LEVEL:
             if list(self.symbols) != sorted(set(self.symbols)):
                 raise ValueError("vocabulary symbols must be sorted and distinct")
             if not self.symbols:
@@ -50,7 +50,7 @@ class Vocab:
         if max_vocab is not None and len(kept) > max_vocab - 1 and len(counts) > max_vocab:
             kept = kept[: max_vocab - 1]  # one slot goes to the unknown symbol
         has_unk = len(kept) < len(counts)
-        return cls("".join(sorted(kept)), UNIT_CHAR, has_unk)
+        return cls("".join(sorted(kept)), CHAR_LEVEL, has_unk)
 
     @classmethod
     def from_text(cls, text: str) -> Vocab:
@@ -59,16 +59,16 @@ class Vocab:
     def extended(self, chars) -> Vocab:
         """This vocabulary grown by `chars` (ids of the characters it had may move: see
         model.grow_vocab)."""
-        return Vocab("".join(sorted(set(self.symbols) | set(chars))), self.unit, self.has_unk)
+        return Vocab("".join(sorted(set(self.symbols) | set(chars))), self.level, self.has_unk)
 
     @classmethod
     def bytes(cls) -> Vocab:
-        return cls("", UNIT_BYTE)
+        return cls("", BYTE_LEVEL)
 
     # ----------------------------------------------------------------- properties
     @property
     def size(self) -> int:
-        if self.unit == UNIT_BYTE:
+        if self.level == BYTE_LEVEL:
             return 256
         return len(self.symbols) + int(self.has_unk)
 
@@ -84,7 +84,7 @@ class Vocab:
         return np.dtype(np.uint16) if self.size <= 65536 else np.dtype(np.uint32)
 
     def id_to_symbol(self, i: int) -> str:
-        if self.unit == UNIT_BYTE:
+        if self.level == BYTE_LEVEL:
             return chr(i)
         return UNK_DISPLAY if i == self.unk_id else self.symbols[i]
 
@@ -92,13 +92,13 @@ class Vocab:
     def unknown_chars(self, text: str) -> list[str]:
         """Characters of `text` that are not in the vocabulary (with an unknown id, they would
         encode to it)."""
-        if self.unit == UNIT_BYTE:
+        if self.level == BYTE_LEVEL:
             return []
         return sorted(set(text) - set(self.symbols))
 
     def encode(self, text: str) -> np.ndarray:
         """Text -> ids (1-D array of `self.dtype`). Raises KeyError listing unknown characters."""
-        if self.unit == UNIT_BYTE:
+        if self.level == BYTE_LEVEL:
             return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
         cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         return self.encode_codepoints(cps)
@@ -124,21 +124,21 @@ class Vocab:
 
     def decode(self, ids: Iterable[int]) -> str:
         ids = [int(i) for i in ids]
-        if self.unit == UNIT_BYTE:
+        if self.level == BYTE_LEVEL:
             return bytes(ids).decode("utf-8", errors="replace")
         return "".join(self.id_to_symbol(i) for i in ids)
 
     def decoder(self):
         """A callable id -> text for streaming output; in byte mode it holds back the bytes of an
         unfinished UTF-8 character until the character is complete."""
-        if self.unit == UNIT_BYTE:
+        if self.level == BYTE_LEVEL:
             dec = codecs.getincrementaldecoder("utf-8")(errors="replace")
             return lambda i: dec.decode(bytes([i]))
         return self.id_to_symbol
 
     # ----------------------------------------------------------------- plain data
     def to_dict(self) -> dict:
-        return {"unit": self.unit, "symbols": self.symbols, "has_unk": self.has_unk}
+        return {"unit": self.level, "symbols": self.symbols, "has_unk": self.has_unk}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Vocab:

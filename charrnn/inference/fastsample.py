@@ -51,7 +51,7 @@ class NumpyRNN:
     into one table, E W_ih^T + b_ih (V, G*H), so its input part is a row lookup."""
 
     def __init__(self, cfg: ModelConfig, weights: dict):
-        self.cell, self.layers, self.hidden = cfg.cell, cfg.num_layers, cfg.hidden_size
+        self.cell, self.layers, self.hidden = cfg.cell_spec, cfg.num_layers, cfg.hidden_size
         w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
         self.table0 = w["embed.weight"] @ w["rnn.weight_ih_l0"].T + w["rnn.bias_ih_l0"]
         self.w_ih = [None] + [

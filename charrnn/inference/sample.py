@@ -47,7 +47,7 @@ class SampleConfig:
 def prime_ids(vocab: Vocab, prime: str) -> list[int]:
     """The prime as ids; a default start ("\\n" or the first symbol) when it is empty."""
     if not prime:
-        start = "\n" if vocab.unit == "byte" or "\n" in vocab.symbols else vocab.symbols[0]
+        start = "\n" if vocab.level == "byte" or "\n" in vocab.symbols else vocab.symbols[0]
         return vocab.encode(start).tolist()
     unknown = vocab.unknown_chars(prime)
     if unknown:

@@ -67,8 +67,8 @@ class Subject:
     progress: object = None  # (phase, done, total) callback, or None
 
     @property
-    def cell(self):
-        return self.model.config.cell
+    def cell_spec(self):
+        return self.model.config.cell_spec
 
     @property
     def text(self) -> str:
@@ -112,10 +112,10 @@ def load(
     cfg = model.config
     layer_ids = _check_indices(layers, cfg.num_layers, "--layer")
     unit_ids = _check_indices(units, cfg.hidden_size, "--units")
-    known = cfg.cell.quantity_names
+    known = cfg.cell_spec.quantity_names
     bad = [q for q in quantities or () if q not in known]
     if bad:
-        raise ConfigError(f"--quantity {bad[0]}: a {cfg.model} has {', '.join(known)}.")
+        raise ConfigError(f"--quantity {bad[0]}: a {cfg.cell} has {', '.join(known)}.")
     text, label = read_source(source, max_chars)
     subject = Subject(
         model, vocab, info, read(vocab, text, label, unknown),
@@ -156,7 +156,7 @@ def dump(subject: Subject, path: Path) -> dict:
         ids=subject.ids,
         arrays=keep,
         probs=subject.probs,
-        model=subject.model.config.model,
+        model=subject.model.config.cell,
         layers=subject.layers,
         units=subject.units,
     )
@@ -192,7 +192,7 @@ def excerpts(subject: Subject, ranking: dict, width: int = 32) -> dict:
         result[feature] = {}
         for s in scores:
             key = (s.quantity, subject.layers.index(s.layer), subject.units.index(s.unit))
-            values = activations.display_values(subject.cell.quantity(s.quantity), series[key])
+            values = activations.display_values(subject.cell_spec.quantity(s.quantity), series[key])
             result[feature][(s.layer, s.unit, s.quantity)] = (
                 subject.text[lo : lo + width],
                 values[lo : lo + width],
@@ -230,7 +230,7 @@ def parse_span(text: str, length: int) -> tuple[int, int]:
 
 
 def saturation(subject: Subject) -> dict:
-    return unitsearch.saturation(subject.chunks("gate saturation"), subject.cell)
+    return unitsearch.saturation(subject.chunks("gate saturation"), subject.cell_spec)
 
 
 def grad_flow(subject: Subject, horizon: int, windows: int, compare=None) -> dict:
@@ -256,7 +256,7 @@ def _flow(model, ids, horizon, windows):
 def _label(info) -> str:
     """A short name for a checkpoint: its run directory and model, e.g. 'rnn (1x256 rnn)'."""
     c = info.model_config
-    return f"{info.path.parent.name} ({c.num_layers}x{c.hidden_size} {c.model})"
+    return f"{info.path.parent.name} ({c.num_layers}x{c.hidden_size} {c.cell})"
 
 
 # --------------------------------------------------------------------------- eval --html

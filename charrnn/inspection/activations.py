@@ -76,7 +76,8 @@ def iter_chunks(
         x = model.embed(torch.as_tensor(np.asarray(ids[start : start + chunk_len], np.int64)))
         per_layer = []
         for layer in range(cfg.num_layers):
-            out, states[layer] = run_layer(cfg.cell, layer_weights(model, layer), x, states[layer])
+            weights = layer_weights(model, layer)
+            out, states[layer] = run_layer(cfg.cell_spec, weights, x, states[layer])
             per_layer.append(out)
             x = out["h"]  # dropout is off at inference
         probs = torch.softmax(model.head(x), dim=-1)

@@ -31,7 +31,7 @@ def recurrent_singular_values(model) -> list[dict]:
         for layer in range(cfg.num_layers):
             w = layer_weights(model, layer)[1].detach().float().cpu()
             row = {"W_hh": float(torch.linalg.matrix_norm(w, ord=2))}
-            for name, block in zip(cfg.cell.block_names, w.chunk(cfg.gates), strict=False):
+            for name, block in zip(cfg.cell_spec.block_names, w.chunk(cfg.blocks), strict=False):
                 row[name] = float(torch.linalg.matrix_norm(block, ord=2))
             out.append(row)
     return out
@@ -108,7 +108,7 @@ def gradient_flow(
             for layer in range(cfg.num_layers):
                 w_ih, _, b_ih, _ = weights[layer]
                 layer_states[layer], _ = cell_step(
-                    cfg.cell, weights[layer], x @ w_ih.T + b_ih, layer_states[layer]
+                    cfg.cell_spec, weights[layer], x @ w_ih.T + b_ih, layer_states[layer]
                 )
                 for s in layer_states[layer]:
                     s.retain_grad()

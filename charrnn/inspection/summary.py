@@ -25,7 +25,7 @@ def describe(path: str | os.PathLike) -> dict:
         "model_config": c.model_config.to_dict(),
         "parameters": c.model_config.num_params(),
         "vocab_size": c.vocab.size,
-        "vocab_unit": c.vocab.unit,
+        "vocab_unit": c.vocab.level,
         "vocab": c.vocab.symbols,
         "step": pos.get("step"),
         "epoch": pos.get("epoch"),

@@ -19,10 +19,11 @@ class ModelConfig:
     vocab_size: int | None = option(
         None, "Symbols: set by the corpus (or checkpoint).", 1, cli=False
     )
-    model: str = option(
+    cell: str = option(
         "lstm",
         "Recurrent cell: " + "; ".join(f"{k}: {c.about}" for k, c in cells.CELLS.items()) + ".",
         choices=tuple(cells.CELLS),
+        flag="--model",
     )
     embed_size: int = option(64, "Character embedding size.", 1)
     hidden_size: int = option(
@@ -41,23 +42,29 @@ class ModelConfig:
         check_ranges(self)
 
     @property
-    def cell(self) -> cells.CellSpec:
-        return cells.CELLS[self.model]
+    def cell_spec(self) -> cells.CellSpec:
+        return cells.CELLS[self.cell]
 
     @property
-    def gates(self) -> int:
+    def blocks(self) -> int:
         """Blocks stacked in each weight matrix: 4 (LSTM i, f, g, o), 3 (GRU r, z, n), 1 (RNN)."""
-        return self.cell.blocks
+        return self.cell_spec.blocks
 
     @property
     def state_names(self) -> tuple[str, ...]:
-        return self.cell.state_names
+        return self.cell_spec.state_names
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """As checkpoints, exports and metrics.jsonl keep it: the cell kind under "model", the
+        name users know from --model."""
+        d = asdict(self)
+        return {"vocab_size": d.pop("vocab_size"), "model": d.pop("cell"), **d}
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
+        d = dict(d)
+        if "model" in d:
+            d["cell"] = d.pop("model")
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -70,7 +77,7 @@ class ModelConfig:
 
     def weight_shapes(self) -> dict[str, tuple[int, ...]]:
         """{state_dict name: shape} of every weight (PyTorch's layout for every cell kind)."""
-        g, h, v = self.gates * self.hidden_size, self.hidden_size, self.vocab_size
+        g, h, v = self.blocks * self.hidden_size, self.hidden_size, self.vocab_size
         shapes = {"embed.weight": (v, self.embed_size), "head.weight": (v, h), "head.bias": (v,)}
         for i in range(self.num_layers):
             shapes |= {
@@ -93,6 +100,6 @@ class ModelConfig:
     def forward_flops_per_char(self) -> int:
         """2 x multiply-adds of the matrix products for one character (the embedding is a
         lookup); training costs about 3x this (forward + backward)."""
-        g, h = self.gates, self.hidden_size
+        g, h = self.blocks, self.hidden_size
         rnn = sum(2 * g * h * (self.layer_input(i) + h) for i in range(self.num_layers))
         return rnn + 2 * h * self.vocab_size

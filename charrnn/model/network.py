@@ -22,7 +22,7 @@ class CharRNN(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
-        cell = config.cell
+        cell = config.cell_spec
         self.embed = nn.Embedding(config.vocab_size, config.embed_size)
         self.rnn = getattr(nn, cell.torch_module)(
             config.embed_size,

@@ -23,22 +23,22 @@ def check_page_name(path: Path) -> None:
 
 def activation_page(subject: Subject, path: Path, ranking: dict, sat: dict, flows: dict) -> dict:
     """The activation viewer; returns what it left out to stay under the size budget."""
-    shown, left_out = _fit_budget(subject.selected(), subject.cell)
+    shown, left_out = _fit_budget(subject.selected(), subject.cell_spec)
     cfg = subject.model.config
     body = html.activation_page(
         title=f"charrnn inspect: {Path(str(subject.ckpt.path)).name}",
         text=subject.text,
         vocab=subject.vocab,
-        cell=subject.cell,
+        cell=subject.cell_spec,
         arrays=shown,
         probs=subject.probs,
         layers=subject.layers,
         units=subject.units,
         ranking=ranking,
         marks=marks(subject.reading),
-        saturation_svg=html.saturation_svg(sat, subject.cell),
+        saturation_svg=html.saturation_svg(sat, subject.cell_spec),
         extra=html.grad_flow_section(flows) if flows else "",
-        subtitle=f"{cfg.num_layers}x{cfg.hidden_size} {cfg.model} · {len(subject.text)} "
+        subtitle=f"{cfg.num_layers}x{cfg.hidden_size} {cfg.cell} · {len(subject.text)} "
         f"characters of {subject.label}",
     )
     write_page(path, body)

@@ -73,7 +73,7 @@ def headline(ckpt, records: list[dict], sample: str) -> str:
         ("test", f"{test['test_bpc']:.3f} bits/char" if test else "–"),
         (
             "model",
-            f"{cfg.num_layers}x{cfg.hidden_size} {cfg.model.upper()}, "
+            f"{cfg.num_layers}x{cfg.hidden_size} {cfg.cell.upper()}, "
             f"{numbers.count(cfg.num_params())} parameters",
         ),  # fmt: skip
         (
@@ -124,7 +124,7 @@ def build(
     summary = {
         "checkpoint": ckpt.path.name,
         "model": ", ".join(f"{k}={v}" for k, v in ckpt.model_config.to_dict().items()),
-        "vocabulary": f"{ckpt.vocab.size} {ckpt.vocab.unit}s",
+        "vocabulary": f"{ckpt.vocab.size} {ckpt.vocab.level}s",
         **{f"train: {k}": v for k, v in (ckpt.meta.get("train_config") or {}).items()},
     }
     body = (
@@ -176,7 +176,7 @@ def _units_section(model, ckpt, progress=None) -> str:
         parts.append(html.ranking_tables({feature: scores}))
         if scores:
             s = scores[0]
-            quantity = ckpt.model_config.cell.quantity(s.quantity)
+            quantity = ckpt.model_config.cell_spec.quantity(s.quantity)
             values = activations.display_values(
                 quantity, series[(s.quantity, s.layer, s.unit)][:600]
             )

@@ -81,7 +81,7 @@ def training_memory(cfg: ModelConfig, batch: int, seq: int) -> int:
     """Bytes to train `cfg` at batch x seq: fp32 weights, gradients and two AdamW moments, the
     activations kept for the backward pass (gates and states of every layer and step) and the
     logits with their gradient; x2 for the framework's workspace."""
-    states = batch * seq * cfg.num_layers * cfg.hidden_size * (cfg.gates + 2) * 4
+    states = batch * seq * cfg.num_layers * cfg.hidden_size * (cfg.blocks + 2) * 4
     logits = batch * seq * cfg.vocab_size * 4 * 3
     return cfg.num_params() * 16 + 2 * (states + logits)
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from charrnn.data.config import DataOptions
+from charrnn.data.config import DataConfig
 from charrnn.errors import ConfigError
 from charrnn.model.config import ModelConfig
 from charrnn.options import accepted_names, check_ranges, given_values, option
@@ -128,7 +128,7 @@ class TrainRequest:
     file: Path = option(None, "UTF-8 text file to learn from.", argument=True)
     model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
-    data: DataOptions = DataOptions()
+    data: DataConfig = DataConfig()
     given: frozenset = frozenset()
     out: Path | None = option(
         None,
@@ -177,7 +177,7 @@ class TrainRequest:
             check_available()
 
 
-REQUEST_PARTS = {"model": ModelConfig, "train": TrainConfig, "data": DataOptions}
+REQUEST_PARTS = {"model": ModelConfig, "train": TrainConfig, "data": DataConfig}
 
 
 def request_from(options: dict, given: frozenset | None = None) -> TrainRequest:

@@ -20,6 +20,7 @@ from charrnn.errors import CheckpointError, ConfigError
 from charrnn.fileio import RunLock
 from charrnn.files.format import BEST, LATEST, resolve
 from charrnn.model.config import ModelConfig
+from charrnn.options import flag_of
 from charrnn.training.config import STOP_FIELDS, TrainConfig, TrainRequest
 from charrnn.training.events import Autosize, Note, record
 
@@ -80,7 +81,7 @@ def _train(request, rt, resumed, origin, out, on_event, should_stop, progress, h
                 "explicit sizes) do.")))  # fmt: skip
     data, base = request.data, resumed or origin
     if base is not None:
-        data = replace(data, unit=base.vocab.unit)
+        data = replace(data, level=base.vocab.level)
     if resumed is None:
         if rt.is_main:
             check_out_dir(out, request.overwrite)
@@ -165,7 +166,7 @@ def _autosize(request: TrainRequest, model_cfg: ModelConfig, corpus, rt, report)
     chosen = autosize.plan(model_cfg, given, train_chars, train_cfg.time_limit,
                            probe.device_for(rt))  # fmt: skip
     rt.precision = chosen.precision
-    report(record(Autosize(model_cfg.model, chosen)))
+    report(record(Autosize(model_cfg.cell, chosen)))
     model_cfg = replace(model_cfg, num_layers=chosen.num_layers, hidden_size=chosen.hidden_size,
                         dropout=chosen.dropout)  # fmt: skip
     train_cfg = replace(train_cfg, batch_size=chosen.batch_size, seq_len=chosen.seq_len,
@@ -202,12 +203,15 @@ def resume_path(resume: Path) -> Path:
 
 def _check_same_model(ckpt, request: TrainRequest, option: str) -> None:
     saved = ckpt.model_config
-    for name in sorted(request.given & MODEL_FIELDS - {"dropout"}):
-        if getattr(saved, name) != getattr(request.model, name):
+    for f in fields(ModelConfig):
+        if f.name not in request.given or f.name == "dropout":
+            continue
+        if getattr(saved, f.name) != getattr(request.model, f.name):
+            spelled = flag_of(f)
             raise ConfigError(
-                f"{option}: the checkpoint has {name}={getattr(saved, name)!r}, not "
-                f"{getattr(request.model, name)!r}; drop --{name.replace('_', '-')}, or train a "
-                f"new model without {option}."
+                f"{option}: the checkpoint has {spelled} {getattr(saved, f.name)}, not "
+                f"{getattr(request.model, f.name)}; drop {spelled}, or train a new model "
+                f"without {option}."
             )
 
 

@@ -37,12 +37,12 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: install
-	$(BIN)/ruff check charrnn corpora tests benchmarks
-	$(BIN)/ruff format --check charrnn corpora tests benchmarks
+	$(BIN)/ruff check charrnn corpora tests benchmarks docs
+	$(BIN)/ruff format --check charrnn corpora tests benchmarks docs
 
 format: install
-	$(BIN)/ruff format charrnn corpora tests benchmarks
-	$(BIN)/ruff check --fix charrnn corpora tests benchmarks
+	$(BIN)/ruff format charrnn corpora tests benchmarks docs
+	$(BIN)/ruff check --fix charrnn corpora tests benchmarks docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -8,7 +8,7 @@
 The API is in api.py; importing charrnn imports neither torch nor numpy.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 
 def load(path):

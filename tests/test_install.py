@@ -5,6 +5,7 @@ from outside the checkout (an editable install would hide a missing module or as
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,6 +20,7 @@ except ImportError:  # Python 3.10
     tomllib = None
 
 ROOT = Path(__file__).resolve().parent.parent
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
 def _packages_in_tree() -> set[str]:
@@ -38,9 +40,14 @@ def test_pyproject_lists_every_package_of_the_tree():
 
 @pytest.mark.slow
 def test_the_wheel_installed_beside_torch_trains_samples_and_inspects(tmp_path):
-    wheels = tmp_path / "wheels"
+    wheels, source = tmp_path / "wheels", tmp_path / "source"
+    source.mkdir()  # built from a copy, so the checkout gets no build/ or egg-info
+    for folder in ("charrnn", "corpora"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=IGNORED)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
          "--no-index", "-w", str(wheels), "--quiet", "--disable-pip-version-check"],
         capture_output=True, text=True, cwd=tmp_path,
     )  # fmt: skip

@@ -19,6 +19,7 @@ from typing import ClassVar
 
 from charrnn.errors import CheckpointError
 from charrnn.fileio import atomic_write_bytes, remove_stale_temps
+from charrnn.training.autosize import Plan
 
 METRICS = "metrics.jsonl"
 
@@ -131,7 +132,7 @@ class Autosize:
 
     KIND: ClassVar[str] = "autosize"
     model: str
-    plan: object  # training.autosize.Plan, flattened into the record
+    plan: Plan  # flattened into the record: its fields beside model
 
 
 EVENTS = (Start, Train, Val, Test, Checkpoint, NonFinite, Done, Note, Autosize)

@@ -10,6 +10,7 @@ charrnn.train("mytext.txt", time="2m")   # -> the run directory (a Path)
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,14 +72,17 @@ class Model:
             self._torch = load_model(self.path)[0]
         return self._torch
 
-    def loss(self, text: str, unknown: str = "map") -> Loss:
-        """The model's loss on `text`, read once from start to end with the state carried.
+    def loss(self, text, unknown: str = "map") -> Loss:
+        """The model's loss on `text` (a string, or a path: the file read as `charrnn eval`
+        reads it, carriage returns kept), read once from start to end with the state carried.
         Characters the model never saw: "map" (read as a known symbol, left out of the figure),
         "skip" (dropped) or "error" (refused)."""
-        from charrnn.data.reading import read
+        from charrnn.data.reading import read, read_source
         from charrnn.inference.evaluate import score
 
-        reading = read(self.vocab, text, "text", unknown)
+        source = Path(text) if isinstance(text, os.PathLike) else text
+        content, label = read_source(source, level=self.vocab.level)
+        reading = read(self.vocab, content, "text" if label == "--text" else label, unknown)
         s = score(self.model(), reading.ids, scored=reading.scored())
         return Loss(s.loss, s.bpc, s.chars, reading.unseen_count, reading.mode)
 

@@ -7,6 +7,7 @@ no-ops.
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -47,6 +48,19 @@ def cpu_has_fast_bf16() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
+@functools.cache
+def cpu_runs_bf16_lstm() -> bool:
+    """Whether this CPU's LSTM kernel takes bf16 at all: oneDNN has no bf16 LSTM on CPUs without
+    AVX512 (seen on an AVX2-only EPYC), where it raises instead of falling back."""
+    lstm = torch.nn.LSTM(2, 2)
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            lstm(torch.zeros(1, 1, 2))
+    except RuntimeError:
+        return False
+    return True
+
+
 def auto_precision(device: torch.device) -> str:
     """bf16 autocast on CPUs that run it fast (measured: ~1.6x the fp32 training rate of a 1x512
     LSTM on an AVX512-BF16 CPU, at the same loss); fp32 elsewhere, which on a GPU means TF32
@@ -71,6 +85,11 @@ class Runtime:
             raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}.")
         if self.precision == "fp16" and self.device.type == "cpu":
             raise ConfigError("--precision fp16 needs a GPU; on the CPU use bf16 or fp32.")
+        if self.precision == "bf16" and self.device.type == "cpu" and not cpu_runs_bf16_lstm():
+            raise ConfigError(
+                "--precision bf16: this CPU's LSTM kernel has no bf16 path (it needs AVX512); "
+                "use --precision fp32."
+            )
         if self.device.type == "cuda":  # fp32 matrix products on TF32 tensor cores
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True

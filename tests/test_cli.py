@@ -299,6 +299,17 @@ def test_bad_options_fail_before_the_corpus_is_read(cli, run_dir, tmp_path, monk
     assert len([x for x in err.splitlines() if x.strip()]) == 1, err
 
 
+def test_bf16_on_a_cpu_without_a_bf16_lstm_is_one_line(cli, text_file, tmp_path, monkeypatch):
+    """oneDNN raises on bf16 LSTMs on CPUs without AVX512; that is a refusal, not a traceback."""
+    from charrnn import runtime
+
+    runtime.cpu_runs_bf16_lstm()  # the real probe runs, whatever this CPU answers
+    monkeypatch.setattr(runtime, "cpu_runs_bf16_lstm", lambda: False)
+    code, _, err = cli("train", text_file, "--precision", "bf16", "--out", tmp_path / "r")
+    assert _one_line_error(code, err, 2) and "--precision fp32" in err, err
+    assert not (tmp_path / "r").exists()
+
+
 def test_help_texts_render_as_written(cli):
     code, out, _ = cli("inspect", "--help")
     assert code == 0 and "[layer, time, unit]" in " ".join(out.split())

@@ -87,6 +87,6 @@ def test_cli_stop_seed_and_prime_from_stdin(cli, run_dir, monkeypatch):
     code, out, err = cli("sample", run, "-n", "30")
     seed = int(err.split("seed: ")[1].split()[0])  # a fresh seed is shown ...
     assert cli("sample", run, "-n", "30", "--seed", seed)[1] == out  # ... and repeats it
-    monkeypatch.setattr("sys.stdin", io.StringIO("return("))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"return(")))
     code, out, err = cli("sample", run, "-n", "5", "--prime-file", "-", "--seed", "1")
     assert code == 0 and out.startswith("return(") and len(out) == len("return(") + 6

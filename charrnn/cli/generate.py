@@ -58,12 +58,15 @@ def sample(
 
 
 def _read_prime(path: Path) -> str:
+    """The prime as training reads text: UTF-8, carriage returns kept."""
+    from charrnn.data.reading import read_text_file
+
+    if str(path) != "-":
+        return read_text_file(path)
     try:
-        if str(path) == "-":
-            return sys.stdin.read()
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise DataError(f"--prime-file {path}: cannot read it as UTF-8 text ({e}).") from None
+        return sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(f"--prime-file -: standard input is not UTF-8 text ({e.reason}).") from None
 
 
 def _stream_samples(vocab, steps, cfg) -> None:

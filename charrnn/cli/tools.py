@@ -43,9 +43,12 @@ def bench(
     """Training and sampling throughput, side by side with a plain PyTorch loop."""
     from charrnn import bench as bench_module
     from charrnn.render import tables, terminal
-    from charrnn.runtime import pick_device, set_threads
+    from charrnn.runtime import cpu_runs_bf16_lstm, pick_device, set_threads
 
     kind = pick_device(device).type
+    if bf16 and kind == "cpu" and not cpu_runs_bf16_lstm():
+        terminal.note("bench: bf16 left out: this CPU's LSTM kernel has no bf16 path.")
+        bf16 = False
     names = config or (["2x256", "2x512"] if kind == "cpu" else ["3x512", "2x1024"])
     batch = batch_size or (64 if kind == "cpu" else 256)
     configs = [bench_module.parse_config(c, batch, seq_len) for c in names]

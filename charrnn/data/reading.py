@@ -25,7 +25,7 @@ import numpy as np
 
 from charrnn.data.config import DEFAULT_UNKNOWN, UNKNOWN_MODES
 from charrnn.data.corpus import check_text_file
-from charrnn.data.vocab import BYTE_LEVEL, Vocab
+from charrnn.data.vocab import BYTE_LEVEL, CHAR_LEVEL, Vocab
 from charrnn.errors import DataError
 
 
@@ -66,16 +66,30 @@ class Reading:
                 "read_as": self.substitute}  # fmt: skip
 
 
-def read_source(source: str | Path, max_chars: int | None = None) -> tuple[str, str]:
-    """(text, label) from a file path or literal text, cut to max_chars; the label names it in
-    messages ("--text" for literal text)."""
+def read_text_file(path: str | os.PathLike, max_chars: int | None = None,
+                   level: str = CHAR_LEVEL) -> str:  # fmt: skip
+    """A text file as training reads it: UTF-8 with every character kept (no newline
+    translation: a CR stays a CR, so a CRLF file scores as the model was trained on it), and
+    for a character model a byte-order mark at the very start dropped (corpus.py drops it too;
+    a byte model reads it as the bytes it is)."""
+    path = check_text_file(path)
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            text = f.read(-1 if max_chars is None else max_chars + 1)
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not valid UTF-8 ({e.reason} near byte {e.start}).") from None
+    if level == CHAR_LEVEL and text.startswith("\ufeff"):
+        text = text[1:]
+    return text if max_chars is None else text[:max_chars]
+
+
+def read_source(
+    source: str | Path, max_chars: int | None = None, level: str = CHAR_LEVEL
+) -> tuple[str, str]:
+    """(text, label) from a file path (read as `read_text_file` does) or literal text, cut to
+    max_chars; the label names it in messages ("--text" for literal text)."""
     if isinstance(source, Path):
-        path = check_text_file(source)
-        try:
-            with open(path, encoding="utf-8") as f:
-                return f.read(-1 if max_chars is None else max_chars), str(path)
-        except UnicodeDecodeError as e:
-            raise DataError(f"{path}: not valid UTF-8 ({e.reason} near byte {e.start}).") from None
+        return read_text_file(source, max_chars, level), str(source)
     return source if max_chars is None else source[:max_chars], "--text"
 
 
@@ -129,5 +143,5 @@ def _substitute(vocab: Vocab, codes: np.ndarray, missing: np.ndarray) -> tuple[s
 
 def read_file(vocab: Vocab, path: str | os.PathLike, unknown: str = DEFAULT_UNKNOWN,
               max_chars: int | None = None) -> Reading:  # fmt: skip
-    text, label = read_source(Path(path), max_chars)
+    text, label = read_source(Path(path), max_chars, vocab.level)
     return read(vocab, text, label, unknown)

@@ -116,7 +116,7 @@ def load(
     bad = [q for q in quantities or () if q not in known]
     if bad:
         raise ConfigError(f"--quantity {bad[0]}: a {cfg.cell} has {', '.join(known)}.")
-    text, label = read_source(source, max_chars)
+    text, label = read_source(source, max_chars, vocab.level)
     subject = Subject(
         model, vocab, info, read(vocab, text, label, unknown),
         layer_ids, unit_ids, tuple(quantities or known), progress=progress,
@@ -276,7 +276,7 @@ def surprise(ckpt, file: Path, max_chars: int, unknown=DEFAULT_UNKNOWN, progress
     from charrnn.inference.evaluate import char_losses
 
     model, vocab, info = checkpoint.load_model(ckpt)
-    reading = read(vocab, *read_source(file, max_chars), unknown)
+    reading = read(vocab, *read_source(file, max_chars, vocab.level), unknown)
     report = (lambda done, total: progress("page", done, total)) if progress else None
     bits, probs = char_losses(model, reading.ids, progress=report)
     return Surprise(reading, vocab, Path(str(info.path)).name, bits, probs, max_chars)

@@ -292,3 +292,34 @@ def test_every_precision_takes_the_one_update_path(corpus, tmp_path, precision):
     assert [r["in_a_row"] for r in bad] == [1] * len(poisoned_steps)
     vals = [r["val_loss"] for r in records if r["kind"] == "val"]
     assert len(vals) == 4 and vals[-1] < vals[0] - 0.1  # the average moved with training
+
+
+def test_the_test_figure_after_resume_is_the_best_checkpoints(corpus, tmp_path):
+    """A resumed session that never beats the best validation still tests best.ckpt's weights
+    (an earlier session's), not the last step's."""
+    from charrnn.data.batches import split
+    from charrnn.files.checkpoint import load_model
+    from charrnn.inference.evaluate import loss_sum
+    from charrnn.training.loop import Hooks
+
+    cfg = TrainConfig(max_steps=20, lr=1e-2, **{**TINY, "eval_every": 10})
+    train(cfg, _model(corpus), corpus, tmp_path)
+    best_before = (tmp_path / "best.ckpt").read_bytes()
+    latest = checkpoint.read(tmp_path / "latest.ckpt", groups=("model", "optim", "state", "rng"))
+    records = []
+    ascent = Hooks(loss=lambda loss: -loss)  # every step of this session makes the model worse
+    # One validation, at step 40: long enough for the ascent to outrun Adam's momentum
+    more = TrainConfig(max_steps=40, lr=1e-2, **{**TINY, "eval_every": 20})
+    train(more, _model(corpus), corpus, tmp_path, resume_from=latest,
+          on_event=records.append, hooks=ascent)  # fmt: skip
+    assert not any(r["best"] for r in records if r["kind"] == "val")
+    assert (tmp_path / "best.ckpt").read_bytes() == best_before
+    test_ids = split(corpus.ids, cfg.val_frac, cfg.test_frac)[2]
+    figures = {}
+    for name in ("best.ckpt", "latest.ckpt"):
+        model = load_model(tmp_path / name)[0]
+        total, count = loss_sum(model, test_ids, cfg.seq_len, cfg.eval_batch_size)
+        figures[name] = total / count
+    test = next(r for r in records if r["kind"] == "test")["test_loss"]
+    assert test == pytest.approx(figures["best.ckpt"], rel=1e-5)
+    assert figures["latest.ckpt"] > figures["best.ckpt"] + 1e-3  # so the two are told apart

@@ -320,11 +320,15 @@ class _Run:
         return self.average.swapped_in(self.model) if self.average else contextlib.nullcontext()
 
     def test(self) -> float | None:
-        """The test split, scored with the best weights (kept in memory on every rank)."""
+        """The test split, scored with the run's best weights: this session's, kept in memory on
+        every rank, else (a resumed run that has not improved since) best.ckpt as an earlier
+        session left it; the current weights only when no validation has finished."""
         if len(self.test_ids) < 2:
             return None
         best = self.model
-        if self.best_weights is not None:
+        if self.best_weights is None and (self.out_dir / BEST).is_file():
+            best = checkpoint.build_model(checkpoint.read(self.out_dir / BEST), self.rt.device)
+        elif self.best_weights is not None:
             best = CharRNN(self.model.config).to(self.rt.device)
             best.load_state_dict(self.best_weights)
         test_loss = self.loss_on(self.test_ids, best)

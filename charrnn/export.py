@@ -22,9 +22,14 @@ from charrnn.files import checkpoint
 from charrnn.files.format import EXPORT_WEIGHTS
 from charrnn.inference.evaluate import bpc
 from charrnn.model.config import ModelConfig
-from charrnn.options import declaration, declared_fields, flag_of
 from charrnn.training.config import TrainConfig
-from charrnn.training.events import Test, read_metrics
+from charrnn.training.history import (
+    RunSummary,
+    option_flags,
+    session_changes,
+    session_spans,
+    summarize,
+)
 
 FORMAT = "charrnn-export"
 FORMAT_VERSION = 1
@@ -38,7 +43,8 @@ def export(run, out_dir: Path, seed: int = 0) -> Path:
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"{out_dir} is a file; give a directory to export into.")
     out_dir.mkdir(parents=True, exist_ok=True)
-    meta = _shareable_meta(ckpt)
+    run = summarize(ckpt)
+    meta = _shareable_meta(ckpt, run)
     weights = out_dir / EXPORT_WEIGHTS
     checkpoint.save(weights, checkpoint.build_model(ckpt), ckpt.vocab, meta)
     config = {
@@ -51,17 +57,18 @@ def export(run, out_dir: Path, seed: int = 0) -> Path:
         "vocab": ckpt.vocab.to_dict(),
     }
     _write(out_dir / "config.json", json.dumps(config, indent=2, ensure_ascii=False) + "\n")
-    test = _test_loss(ckpt)
-    _write(out_dir / "README.md", model_card(out_dir, ckpt, meta, test, seed))
+    _write(out_dir / "README.md", model_card(out_dir, ckpt, meta, run, seed))
     return out_dir
 
 
-def _shareable_meta(ckpt) -> dict:
-    """The checkpoint's metadata without anything local: no paths, no validation text."""
+def _shareable_meta(ckpt, run: RunSummary) -> dict:
+    """The checkpoint's metadata without anything local (no paths, no validation text), with
+    the summary of the whole run, so an export of an export still knows it."""
     pos = ckpt.meta.get("position", {})
     corpus = ckpt.meta.get("corpus") or {}
     keep = ("step", "epoch", "tokens", "train_seconds", "best_val_loss")
     return {
+        "run": run.to_dict(),
         "train_config": ckpt.meta.get("train_config"),
         # runs saved before data_config was kept: the unit, from the vocabulary
         "data_config": ckpt.meta.get("data_config") or {"unit": ckpt.vocab.level},
@@ -75,36 +82,41 @@ def _shareable_meta(ckpt) -> dict:
     }
 
 
-def _test_loss(ckpt) -> float | None:
-    records = [r for r in read_metrics(ckpt.path.parent) if r.get("kind") == Test.KIND]
-    return records[-1]["test_loss"] if records else None
-
-
-def training_command(meta: dict, model_config) -> str:
-    """The `charrnn train` command that trains this model again (the corpus by name): every
-    model size, and the training and data options the run did not leave at their defaults,
-    spelled as each option's declaration says."""
+def training_commands(meta: dict, model_config, run: RunSummary, name: str) -> str:
+    """The `charrnn train` commands that train this model again (the corpus by name, the run
+    as `name`): the first session's every model size and the training and data options it did
+    not leave at their defaults, then one `--resume` per later session with what it changed."""
+    first = (run.sessions[0].get("train_config") if run.sessions else None) or meta.get(
+        "train_config"
+    )
     parts = [f"charrnn train {meta['corpus']['name']}"]
-    saved = ((ModelConfig, asdict(model_config), True),
-             (TrainConfig, meta.get("train_config") or {}, False),
+    saved = ((ModelConfig, asdict(model_config), True), (TrainConfig, first or {}, False),
              (DataConfig, meta.get("data_config") or {}, False))  # fmt: skip
     for cls, values, every in saved:
-        for f in declared_fields(cls):
-            spelled = flag_of(f).lstrip("-").replace("-", "_")  # data_config's "unit"
-            value, declared = values.get(f.name, values.get(spelled)), declaration(f)
-            if not declared.cli or value is None or (value == f.default and not every):
-                continue
-            shown = declared.show(value) if declared.show else value
-            parts.append(flag_of(f) if value is True else f"{flag_of(f)} {shown}")
+        parts += option_flags(cls, values, every)
     if meta.get("init_from"):
         parts.append(f"--init-from {meta['init_from']['name']}")
-    return " \\\n    ".join(parts)
+        if meta["init_from"].get("extend_vocab"):
+            parts.append("--extend-vocab")
+    if len(run.sessions) > 1:
+        parts.append(f"--out {name}")
+    commands = [" \\\n    ".join(parts)]
+    spans = session_spans(run)
+    for (start, end, seconds), changed in zip(spans[1:], session_changes(run), strict=True):
+        resume = [f"charrnn train {meta['corpus']['name']} --resume {name}",
+                  *option_flags(TrainConfig, changed, True)]  # fmt: skip
+        commands.append(f"# then steps {start:,}-{end:,} ({seconds:.0f} s)\n" + " ".join(resume))
+    if len(commands) > 1:
+        first_end, first_seconds = spans[0][1], spans[0][2]
+        commands[0] = f"# steps 0-{first_end:,} ({first_seconds:.0f} s)\n" + commands[0]
+    return "\n\n".join(commands)
 
 
-def _card_rows(ckpt, meta: dict, test: float | None) -> dict:
+def _card_rows(ckpt, meta: dict, run: RunSummary) -> dict:
     """The model card's table: what the model is, what it read, how well it does."""
-    c, pos, corpus = ckpt.model_config, meta["position"], meta["corpus"]
-    best = pos.get("best_val_loss")
+    c, corpus = ckpt.model_config, meta["corpus"]
+    best, test = run.best_val_loss, run.test_loss
+    sessions = len(run.sessions)
     return {
         "model": f"{c.num_layers}x{c.hidden_size} {c.cell.upper()}, embedding {c.embed_size}, "
         f"dropout {c.dropout:g}, {c.num_params():,} parameters",
@@ -113,18 +125,21 @@ def _card_rows(ckpt, meta: dict, test: float | None) -> dict:
         "corpus": f"{corpus['name']}"
         + (f", {corpus['chars']:,} characters" if corpus.get("chars") else "")
         + (f" (sha256 {corpus['sha256'][:16]}…)" if corpus.get("sha256") else ""),
-        "training": f"{pos.get('step', 0):,} steps, {pos.get('train_seconds', 0):.0f} s, "
-        f"{pos.get('tokens', 0):,} characters seen",
+        "training": f"{run.steps:,} steps, {run.train_seconds:.0f} s, "
+        f"{run.tokens:,} characters seen" + (f", in {sessions} sessions" if sessions > 1 else ""),
+        "weights": f"the best validation's, at step {run.best_step:,}"
+        if run.best_step is not None
+        else f"step {meta['position'].get('step', 0):,}",
         "validation": f"{bpc(best):.3f} bits/char (best)" if best is not None else "-",
         "test": f"{bpc(test):.3f} bits/char" if test is not None else "-",
     }
 
 
-def model_card(out_dir: Path, ckpt, meta: dict, test: float | None, seed: int) -> str:
+def model_card(out_dir: Path, ckpt, meta: dict, run: RunSummary, seed: int) -> str:
     from charrnn.api import load
 
     c = ckpt.model_config
-    table = "\n".join(f"| {k} | {v} |" for k, v in _card_rows(ckpt, meta, test).items())
+    table = "\n".join(f"| {k} | {v} |" for k, v in _card_rows(ckpt, meta, run).items())
     text = load(out_dir).sample(length=SAMPLE_CHARS, temperature=0.8, seed=seed)
     name = out_dir.name
     return f"""# {name}: a character-level {c.cell.upper()} language model
@@ -139,7 +154,7 @@ stretches at the end of the corpus, scored with the state carried through the te
 ## Trained with
 
 ```
-{training_command(meta, c)}
+{training_commands(meta, c, run, name)}
 ```
 
 ## A sample (temperature 0.8, seed {seed})

@@ -15,11 +15,12 @@ from charrnn.cli import app
 from charrnn.cli.app import declared, values
 from charrnn.data.config import DataConfig
 from charrnn.errors import ConfigError
-from charrnn.export import training_command
+from charrnn.export import training_commands
 from charrnn.inference.sample import SampleConfig
 from charrnn.model.config import ModelConfig
 from charrnn.options import declaration, declared_fields, flag_of, given_values, option
 from charrnn.training.config import TrainConfig, TrainRequest, request_from
+from charrnn.training.history import RunSummary
 
 COMPOSITE = {"model", "train", "data", "given"}  # TrainRequest's parts, not options
 COMMANDS = {"train": (TrainRequest, ModelConfig, TrainConfig, DataConfig),
@@ -108,7 +109,7 @@ def test_the_model_cards_command_trains_the_same_model_again():
     data = DataConfig(level="byte", max_vocab=None, min_count=3)
     meta = {"corpus": {"name": "notes.txt"}, "train_config": train.to_dict(),
             "data_config": data.to_dict()}  # fmt: skip
-    command = training_command(meta, model)
+    command = training_commands(meta, model, RunSummary(), "notes")
     args = shlex.split(command.replace("\\\n", " "))
     assert args[:3] == ["charrnn", "train", "notes.txt"]
     ctx = _command("train").make_context("train", args[2:])

@@ -32,6 +32,15 @@ BEST, LATEST = "best.ckpt", "latest.ckpt"
 EXPORT_WEIGHTS = "model.safetensors"  # `charrnn export OUTDIR`: weights beside config.json
 
 
+def model_name(path: str | os.PathLike) -> str:
+    """What a user calls the model in `path`: its run or export directory for the files charrnn
+    names itself (best.ckpt, latest.ckpt, model.safetensors), else the file's own name."""
+    path = Path(path).absolute()
+    if path.name in (BEST, LATEST, EXPORT_WEIGHTS) and path.parent.name:
+        return path.parent.name
+    return path.name
+
+
 def snapshot_name(step: int) -> str:
     """The weights-only snapshot `--keep-every` keeps at `step`."""
     return f"step-{step:06d}.ckpt"

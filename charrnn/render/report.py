@@ -18,9 +18,11 @@ from charrnn.inference.evaluate import bpc
 from charrnn.inference.sample import SampleConfig, generate
 from charrnn.inspection import activations, features, unitsearch
 from charrnn.render import html, numbers, svg
-from charrnn.training.events import Test, Train, Val, read_metrics
+from charrnn.training.events import Train, Val, read_metrics
+from charrnn.training.history import session_lines, summarize
 
 TEMPERATURES = (0.5, 0.8, 1.0)
+HEADLINE_TEMPERATURE = 0.8  # the sample on the first screen
 
 
 def curves(records: list[dict]) -> str:
@@ -62,15 +64,15 @@ def curves(records: list[dict]) -> str:
     )
 
 
-def headline(ckpt, records: list[dict], sample: str) -> str:
+def headline(ckpt, sample: str) -> str:
     """The first screen: how good the model is, what it is, what it cost, what it writes."""
-    cfg, pos = ckpt.model_config, ckpt.meta.get("position", {})
-    best = pos.get("best_val_loss")
-    test = next((r for r in reversed(records) if r["kind"] == Test.KIND), None)
-    seconds, chars = pos.get("train_seconds") or 0, pos.get("tokens") or 0
+    cfg, run = ckpt.model_config, summarize(ckpt)
+    best, test = run.best_val_loss, run.test_loss
+    seconds, chars = run.train_seconds, run.tokens
+    at = f" (step {run.best_step:,})" if run.best_step is not None else ""
     figures = [
-        ("best validation", f"{bpc(best):.3f} bits/char" if best is not None else "–"),
-        ("test", f"{test['test_bpc']:.3f} bits/char" if test else "–"),
+        ("best validation", f"{bpc(best):.3f} bits/char{at}" if best is not None else "–"),
+        ("test", f"{bpc(test):.3f} bits/char" if test is not None else "–"),
         (
             "model",
             f"{cfg.num_layers}x{cfg.hidden_size} {cfg.cell.upper()}, "
@@ -78,8 +80,9 @@ def headline(ckpt, records: list[dict], sample: str) -> str:
         ),  # fmt: skip
         (
             "training",
-            f"{seconds / 60:.1f} min, {pos.get('step', 0):,} steps, "
-            f"{chars / max(seconds, 1e-9) / 1000:.1f}k chars/s",
+            f"{seconds / 60:.1f} min, {run.steps:,} steps, "
+            f"{chars / max(seconds, 1e-9) / 1000:.1f}k chars/s"
+            + (f", {len(run.sessions)} sessions" if len(run.sessions) > 1 else ""),
         ),  # fmt: skip
     ]
     cells = "".join(
@@ -88,7 +91,8 @@ def headline(ckpt, records: list[dict], sample: str) -> str:
         for k, v in figures
     )
     return (
-        f"<div class='headline'>{cells}</div><h2>A sample (temperature 0.8)</h2>"
+        f"<div class='headline'>{cells}</div>"
+        f"<h2>A sample (temperature {HEADLINE_TEMPERATURE})</h2>"
         f"<pre class='sample'>{html.esc(sample)}</pre>"
     )
 
@@ -121,20 +125,24 @@ def build(
     model = checkpoint.build_model(ckpt)
     records = read_metrics(run_dir)
     samples = {t: _sample(model, ckpt, t, sample_len, seed) for t in TEMPERATURES}
+    run = summarize(ckpt)
+    last = "train (last session)" if len(run.sessions) > 1 else "train"
     summary = {
-        "checkpoint": ckpt.path.name,
+        "checkpoint": f"{ckpt.path.name} (step {ckpt.meta.get('position', {}).get('step', 0):,})",
         "model": ", ".join(f"{k}={v}" for k, v in ckpt.model_config.to_dict().items()),
         "vocabulary": f"{ckpt.vocab.size} {ckpt.vocab.level}s",
-        **{f"train: {k}": v for k, v in (ckpt.meta.get("train_config") or {}).items()},
+        **{f"session {i + 1}": line for i, line in enumerate(session_lines(run))},
+        **{f"{last}: {k}": v for k, v in (ckpt.meta.get("train_config") or {}).items()},
     }
     body = (
         f"<h1>charrnn run report: {html.esc(run_dir.name)}</h1>"
-        f"{headline(ckpt, records, samples[0.8])}"
+        f"{headline(ckpt, samples[HEADLINE_TEMPERATURE])}"
         f"<h2>Curves</h2>{curves(records)}"
         f"<h2>Samples</h2>"
         + "".join(
             f"<h3>temperature {t}</h3><pre class='sample'>{html.esc(text)}</pre>"
             for t, text in samples.items()
+            if t != HEADLINE_TEMPERATURE  # shown at the top
         )
         + _units_section(model, ckpt, progress)
         + f"<h2>Configuration</h2>{_kv_table(summary)}"

@@ -34,15 +34,25 @@ def checkpoint_summary(s: dict) -> Table:
         + (f": {safe(repr(s['vocab'][:60]))}" if s["vocab"] else ""),
     }
     if s["step"] is not None:
-        rows["progress"] = (
-            f"step {s['step']}, epoch {s['epoch']}, {count(s['tokens_seen'] or 0)} chars "
-            f"seen, {s['train_seconds'] or 0:.0f}s of training"
+        rows["run"] = (
+            f"{s['step']:,} steps, epoch {s['epoch']}, {count(s['tokens_seen'] or 0)} chars "
+            f"seen, {s['train_seconds'] or 0:.0f} s of training"
         )
+        for i, line in enumerate(s["sessions"] if len(s["sessions"]) > 1 else []):
+            rows[f"session {i + 1}"] = line
+        if s["checkpoint_step"] != s["step"]:
+            rows["this checkpoint"] = f"step {s['checkpoint_step']:,}" + (
+                " (the best validation)" if s["checkpoint_step"] == s["best_step"] else ""
+            )
     if s["best_val_bpc"] is not None:
-        rows["best val"] = f"{s['best_val_loss']:.4f} nats/char = {s['best_val_bpc']:.4f} bpc"
+        at = f" at step {s['best_step']:,}" if s["best_step"] is not None else ""
+        rows["best val"] = f"{s['best_val_loss']:.4f} nats/char = {s['best_val_bpc']:.4f} bpc{at}"
+    if s["test_bpc"] is not None:
+        rows["test"] = f"{s['test_bpc']:.4f} bpc (the best weights)"
     if s["train_config"]:
         tc = s["train_config"]
-        rows["training"] = ", ".join(f"{k}={v}" for k, v in tc.items() if v is not None)
+        label = "training (last session)" if len(s["sessions"]) > 1 else "training"
+        rows[label] = ", ".join(f"{k}={v}" for k, v in tc.items() if v is not None)
     if s["corpus"]:
         name = s["corpus"].get("path") or s["corpus"].get("name")
         rows["corpus"] = f"{safe(name)} ({s['corpus'].get('chars') or 0:,} chars)"

@@ -30,7 +30,7 @@ from charrnn.data.batches import layout_for, split, window
 from charrnn.data.corpus import Corpus
 from charrnn.errors import ConfigError, TrainingError
 from charrnn.files import checkpoint
-from charrnn.files.format import BEST, LATEST, snapshot_name
+from charrnn.files.format import BEST, LATEST, model_name, snapshot_name
 from charrnn.inference.evaluate import LN2, loss_sum
 from charrnn.model.config import ModelConfig
 from charrnn.model.network import CharRNN, detach_state, grow_vocab, init_output_bias
@@ -115,6 +115,9 @@ class _Run:
             self._start_from(init_from)
         if resume_from is not None:
             self._restore(resume_from, extend)
+        saved = resume_from.meta.get("train_config") if resume_from is not None else None
+        self.pos.begin_session(cfg, extended=resume_from is not None and extend,
+                               saved_config=saved)  # fmt: skip
         self.best_weights = None  # the best validation's weights, for the final test
         self.metrics = MetricsFile(out_dir / METRICS, rt.is_main, keep_until=self.pos.step)
         self.ddp_model = rt.wrap(self.model)
@@ -134,7 +137,11 @@ class _Run:
         if ckpt.vocab != self.corpus.vocab:
             weights = grow_vocab(weights, ckpt.vocab, self.corpus.vocab)
         self.model.load_state_dict(weights)
-        self.origin = {"step": ckpt.meta.get("position", {}).get("step"), "name": ckpt.path.name}
+        self.origin = {
+            "step": ckpt.meta.get("position", {}).get("step"),
+            "name": model_name(ckpt.path),
+            **({"extend_vocab": True} if ckpt.vocab != self.corpus.vocab else {}),
+        }
 
     def _restore(self, ckpt, extend: bool) -> None:
         self.pos, self.state = runstate.restore(

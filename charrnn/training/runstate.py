@@ -33,6 +33,8 @@ class Position:
     # Where the current budget began: the start of the run, or the resume that gave new stop
     # options ("that much more"); the schedule runs over it, starting from the lr it had then.
     segment: dict = field(default_factory=lambda: dict(SEGMENT_START))
+    # One entry per session (history.py): where it began and the training config it ran with
+    sessions: list = field(default_factory=list)
 
     def begin_segment(self) -> None:
         self.segment = {
@@ -41,6 +43,14 @@ class Position:
             "train_seconds": self.train_seconds,
             "lr": self.lr,
         }
+
+    def begin_session(self, cfg: TrainConfig, extended: bool, saved_config: dict | None) -> None:
+        """Notes a session's start; a run saved before sessions were kept gets its first one
+        from the saved config."""
+        if not self.sessions and self.step and saved_config:
+            self.sessions.append({"step": 0, "train_seconds": 0.0, "train_config": saved_config})
+        self.sessions.append({"step": self.step, "train_seconds": self.train_seconds,
+                              "train_config": cfg.to_dict(), "extended": extended})  # fmt: skip
 
 
 SEGMENT_START = {"step": 0, "tokens": 0, "train_seconds": 0.0, "lr": 0.0}

@@ -31,6 +31,9 @@ def setup(tmp: Path) -> dict:
     (tmp / "huge_header.ckpt").write_bytes((2**60).to_bytes(8, "little") + b"{}")
     (tmp / "a_file").write_text("x")
     (tmp / "unreadable.txt").write_text("x")
+    (tmp / "myproj").mkdir()
+    (tmp / "myproj" / "README.md").write_text("# my project\n")
+    (tmp / "notes.html").write_text("<p>my notes</p>\n")
     subprocess.run(
         [
             sys.executable,
@@ -100,8 +103,11 @@ CASES = [
     "inspect {t}/run --text 'f(a)' --find sentiment",
     "inspect {t}/run --text 'f(a)' --layer 3 --out x.npz",
     "inspect {t}/run --text 'f(a)' --match 9:2",
+    "inspect {t}/run --text 'f(a)' --html {t}/notes.html",
+    "export {t}/run {t}/myproj",
+    "corpus synth quotes --length 500 -o {t}/short.txt",
     "corpus get nonsense",
-    "corpus get tinyshakespeare --url http://127.0.0.1:9/input.txt --dir {t}/d",
+    "corpus get tinyshakespeare --url http://127.0.0.1:9/input.txt -o {t}/d",
 ]
 
 

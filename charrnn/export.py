@@ -16,10 +16,10 @@ from pathlib import Path
 
 from charrnn import __version__
 from charrnn.data.config import DataConfig
-from charrnn.errors import ConfigError, OutputError
+from charrnn.errors import CheckpointError, ConfigError, OutputError
 from charrnn.fileio import atomic_write_bytes
 from charrnn.files import checkpoint
-from charrnn.files.format import EXPORT_WEIGHTS
+from charrnn.files.format import EXPORT_WEIGHTS, read_header
 from charrnn.inference.evaluate import bpc
 from charrnn.model.config import ModelConfig
 from charrnn.training.config import TrainConfig
@@ -36,12 +36,16 @@ FORMAT_VERSION = 1
 SAMPLE_CHARS = 400
 
 
-def export(run, out_dir: Path, seed: int = 0) -> Path:
-    """Writes OUTDIR/{model.safetensors, config.json, README.md} from a run's best weights."""
+def export(run, out_dir: Path, seed: int = 0, overwrite: bool = False) -> Path:
+    """Writes OUTDIR/{model.safetensors, config.json, README.md} from a run's best weights, into
+    a new or empty directory or this model's own export (anything else only with
+    `overwrite`)."""
     ckpt = checkpoint.read(run)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"{out_dir} is a file; give a directory to export into.")
+    if not overwrite:
+        _check_export_dir(out_dir, ckpt)
     out_dir.mkdir(parents=True, exist_ok=True)
     run = summarize(ckpt)
     meta = _shareable_meta(ckpt, run)
@@ -59,6 +63,49 @@ def export(run, out_dir: Path, seed: int = 0) -> Path:
     _write(out_dir / "config.json", json.dumps(config, indent=2, ensure_ascii=False) + "\n")
     _write(out_dir / "README.md", model_card(out_dir, ckpt, meta, run, seed))
     return out_dir
+
+
+EXPORT_FILES = (EXPORT_WEIGHTS, "config.json", "README.md")
+
+
+def _check_export_dir(out_dir: Path, ckpt) -> None:
+    """Refuses a directory that holds anything but an export of these same weights."""
+    if not out_dir.is_dir():
+        return
+    present = sorted(p.name for p in out_dir.iterdir() if not p.name.startswith("."))
+    if not present:
+        return
+    is_export = _is_export_config(out_dir / "config.json") and (out_dir / EXPORT_WEIGHTS).is_file()
+    foreign = [name for name in present if name not in EXPORT_FILES or not is_export]
+    if foreign:
+        shown = ", ".join(foreign[:4]) + (", …" if len(foreign) > 4 else "")
+        raise OutputError(
+            f"{out_dir} holds files an export did not write ({shown}); export into a new or "
+            f"empty directory, or replace its export files with --overwrite."
+        )
+    if not _same_weights(out_dir / EXPORT_WEIGHTS, ckpt):
+        raise OutputError(
+            f"{out_dir} holds the export of another model; export into a new directory, or "
+            f"replace it with --overwrite."
+        )
+
+
+def _is_export_config(path: Path) -> bool:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("format") == FORMAT
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return False
+
+
+def _same_weights(weights: Path, ckpt) -> bool:
+    """Whether the export's weights are `ckpt`'s (their CRC-32s, kept in both headers)."""
+    try:
+        crc = read_header(weights)[1].get("tensor_crc32") or {}
+    except CheckpointError:
+        return False
+    mine = {k: v for k, v in (ckpt.meta.get("tensor_crc32") or {}).items()
+            if k.startswith("model.")}  # fmt: skip
+    return bool(mine) and crc == mine
 
 
 def _shareable_meta(ckpt, run: RunSummary) -> dict:
@@ -141,7 +188,7 @@ def model_card(out_dir: Path, ckpt, meta: dict, run: RunSummary, seed: int) -> s
     c = ckpt.model_config
     table = "\n".join(f"| {k} | {v} |" for k, v in _card_rows(ckpt, meta, run).items())
     text = load(out_dir).sample(length=SAMPLE_CHARS, temperature=0.8, seed=seed)
-    name = out_dir.name
+    name = out_dir.resolve().name  # "." is the directory it names
     return f"""# {name}: a character-level {c.cell.upper()} language model
 
 Trained with charrnn {__version__}. Validation and test figures are on contiguous held-out

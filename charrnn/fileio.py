@@ -5,6 +5,9 @@ and fsyncs the directory: the path holds the old bytes or the new ones, never a 
 token-cache headers, corpora, pages, dumps and the metrics file all go through it; each caller
 says which error to raise and what the user should do about it.
 
+`check_replaceable` is the rule every command that writes follows: a path that holds something
+charrnn did not write (as that kind of output) is replaced only with `--overwrite`.
+
 `RunLock` keeps one writer per run directory: an exclusive `flock` on RUN/train.lock, which the
 kernel releases when the process ends, however it ends (kill -9 included), so a lock is never
 left behind by a dead process. The file names its holder for the one refused.
@@ -14,9 +17,10 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
-from charrnn.errors import RunInUseError
+from charrnn.errors import OutputError, RunInUseError
 
 LOCK_NAME = "train.lock"
 
@@ -58,6 +62,42 @@ def atomic_write_bytes(path: Path, data: bytes, *, what: str, error: type, hint:
             os.close(fd)
     except OSError:
         pass
+
+
+def check_replaceable(
+    path: Path, what: str, *, overwrite: bool, ours: Callable[[Path], bool] = lambda p: False
+) -> None:
+    """Refuses (one line, before anything is computed or written) to replace what is at `path`
+    unless it is charrnn's own `what` (`ours(path)`) or `overwrite` was given."""
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return
+    if path.is_dir():
+        raise OutputError(f"{path} is a directory; give a file name for the {what}.")
+    if overwrite or ours(path):
+        return
+    raise OutputError(
+        f"{path} already exists ({describe_file(path)}) and is not a charrnn {what}; replace it "
+        f"with --overwrite, or write elsewhere."
+    )
+
+
+def describe_file(path: Path) -> str:
+    """What is there, in a few words, for a refusal."""
+    try:
+        return f"{path.stat().st_size:,} bytes"
+    except OSError:
+        return "unreadable"
+
+
+def starts_with(path: Path, marker: bytes, within: int = 4096) -> bool:
+    """Whether `marker` is in the first `within` bytes of the file (how charrnn's own pages and
+    dumps are recognised)."""
+    try:
+        with open(path, "rb") as f:
+            return marker in f.read(within)
+    except OSError:
+        return False
 
 
 class RunLock:

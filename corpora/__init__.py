@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from charrnn.errors import CharRNNError, ConfigError, DownloadError, OutputError
-from charrnn.fileio import atomic_write_bytes
+from charrnn.fileio import atomic_write_bytes, check_replaceable
 
 Progress = Callable[[int, int | None], None]  # (bytes done, bytes total or None)
 BUILDERS = {"pystdlib": "Python standard-library source code of this interpreter (offline)"}
@@ -92,17 +92,30 @@ def apply_transform(data: bytes, transform: str) -> bytes:
     raise CharRNNError(f"unknown transform {transform!r} in the recipe.")
 
 
+def output_file(dest: str | os.PathLike | None, name: str) -> Path:
+    """Where a corpus called `name` goes: `dest` itself when it names a file (it has a suffix,
+    e.g. data/notes.txt), else NAME.txt in the directory `dest` (default: data/)."""
+    dest = Path("data") if dest is None else Path(dest)
+    if dest.is_dir() or not dest.suffix:
+        return dest / f"{name}.txt"
+    return dest
+
+
 def get(
     rec: Recipe,
-    dest_dir: str | os.PathLike,
+    dest: str | os.PathLike | None = None,
     url: str | None = None,
     progress: Progress | None = None,
     timeout: float = 30.0,
+    overwrite: bool = False,
 ) -> Path:
-    """Downloads and checks a corpus; returns its path. An existing, verified file is reused."""
-    dest = Path(dest_dir) / f"{rec.name}.txt"
+    """Downloads and checks a corpus into `dest` (see output_file); returns its path. An
+    existing, verified file is reused; any other file there is replaced only with `overwrite`,
+    and refused before the download."""
+    dest = output_file(dest, rec.name)
     if dest.is_file() and _sha256(dest.read_bytes()) == rec.sha256:
         return dest
+    check_replaceable(dest, "corpus", overwrite=overwrite)
     data = apply_transform(_download(url or rec.url, progress, timeout), rec.transform)
     digest = _sha256(data)
     if digest != rec.sha256:
@@ -110,11 +123,16 @@ def get(
             f"checksum mismatch for {rec.name}: expected sha256 {rec.sha256[:16]}..., got "
             f"{digest[:16]}... ({len(data)} bytes); the download is corrupt or the source changed."
         )
-    return write_file(dest, data)
+    return write_file(dest, data, overwrite=True)  # checked before the download
 
 
-def build(name: str, dest: str | os.PathLike, max_bytes: int = 2_000_000) -> Path:
-    """Builds an offline corpus (see BUILDERS) into `dest`."""
+def build(
+    name: str,
+    dest: str | os.PathLike | None = None,
+    max_bytes: int = 2_000_000,
+    overwrite: bool = False,
+) -> Path:
+    """Builds an offline corpus (see BUILDERS) into `dest` (see output_file)."""
     if name != "pystdlib":
         raise ConfigError(f"unknown corpus builder {name!r}; builders: {', '.join(BUILDERS)}.")
     from . import pystdlib
@@ -123,21 +141,26 @@ def build(name: str, dest: str | os.PathLike, max_bytes: int = 2_000_000) -> Pat
         text = pystdlib.build(max_bytes)
     except FileNotFoundError as e:
         raise CharRNNError(f"cannot build pystdlib: {e}.") from None
-    return write_file(Path(dest), text.encode("utf-8"))
+    return write_file(output_file(dest, name), text.encode("utf-8"), overwrite)
 
 
-def synthesize(kind: str, dest: str | os.PathLike, **options) -> Path:
-    """Writes a synthetic corpus (corpora/synth.py) to `dest`."""
+def synthesize(
+    kind: str, dest: str | os.PathLike | None = None, overwrite: bool = False, **options
+) -> Path:
+    """Writes a synthetic corpus (corpora/synth.py) to `dest` (see output_file)."""
     from . import synth
 
     try:
         text = synth.generate(kind, **options)
     except ValueError as e:
         raise ConfigError(f"{e}.") from None
-    return write_file(Path(dest), text.encode("utf-8"))
+    return write_file(output_file(dest, kind), text.encode("utf-8"), overwrite)
 
 
-def write_file(dest: Path, data: bytes) -> Path:
+def write_file(dest: Path, data: bytes, overwrite: bool = False) -> Path:
+    """`data` into `dest`, unless another file is there (the same bytes are fine: a corpus
+    built again) and `overwrite` is not given."""
+    check_replaceable(dest, "corpus", overwrite=overwrite, ours=lambda p: _same_bytes(p, data))
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -146,6 +169,13 @@ def write_file(dest: Path, data: bytes) -> Path:
         dest, data, what="corpus", error=OutputError, hint="Free disk space or write elsewhere."
     )
     return dest
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _sha256(data: bytes) -> str:

@@ -57,6 +57,21 @@ def test_download_checks_sha256_and_reuses_file(server, tmp_path):
     assert corpora.get(rec, tmp_path / "data", url=f"{base}/t.txt") == path
 
 
+def test_download_never_replaces_another_file_without_overwrite(server, tmp_path):
+    www, base = server
+    body = b"To be, or not to be\n" * 10
+    (www / "t.txt").write_bytes(body)
+    mine = tmp_path / "demo.txt"
+    mine.write_bytes(b"my own notes")
+    requests = []
+    with pytest.raises(CharRNNError, match="--overwrite"):
+        corpora.get(_recipe(body), mine, url=f"{base}/t.txt",
+                    progress=lambda *a: requests.append(a))  # fmt: skip
+    assert mine.read_bytes() == b"my own notes" and not requests  # refused before downloading
+    assert corpora.get(_recipe(body), tmp_path, url=f"{base}/t.txt", overwrite=True) == mine
+    assert mine.read_bytes() == body
+
+
 def test_text_normalising_and_unzip_transforms(server, tmp_path):
     www, base = server
     raw = b"\xef\xbb\xbfline one\r\nline two\r\n"

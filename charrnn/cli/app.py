@@ -161,6 +161,13 @@ DeviceOpt = Annotated[
     str, typer.Option(help="auto (CUDA when present, else CPU), cpu, cuda, cuda:N or mps.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace what is already at the output path, even if charrnn did not write it.",
+    ),
+]
 ThreadsOpt = Annotated[
     int | None,
     typer.Option(

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from charrnn.cli.app import CkptArg, app, declared, examples, values
+from charrnn.cli.app import CkptArg, OverwriteOpt, app, declared, examples, values
 from charrnn.errors import DataError
 from charrnn.inference.sample import SampleConfig
 from charrnn.options import given_values
@@ -112,10 +112,11 @@ def export(
         Path, typer.Argument(help="Directory to write the package into.", show_default=False)
     ],
     seed: Annotated[int, typer.Option(help="Seed for the model card's sample.")] = 0,
+    overwrite: OverwriteOpt = False,
 ):
     """Package a model for sharing: model.safetensors (weights), config.json (sizes and
     vocabulary) and README.md (a model card), with no local path and no validation text."""
     from charrnn.export import export as export_model
     from charrnn.render import terminal
 
-    terminal.result(terminal.safe(export_model(ckpt, out_dir, seed=seed)))
+    terminal.result(terminal.safe(export_model(ckpt, out_dir, seed=seed, overwrite=overwrite)))

@@ -12,6 +12,7 @@ from charrnn.cli.app import (
     CkptArg,
     DeviceOpt,
     JsonOpt,
+    OverwriteOpt,
     Unknown,
     UnknownOpt,
     app,
@@ -110,6 +111,7 @@ def inspect(
         int, typer.Option(min=1, help="Use at most this many characters of the text.")
     ] = 20000,
     unknown: UnknownOpt = Unknown.map,
+    overwrite: OverwriteOpt = False,
 ):
     """Look inside a model: per-character activations (hidden, cell, gates), unit search,
     span matching, gate saturation, and an HTML viewer."""
@@ -125,6 +127,7 @@ def inspect(
         saturation=saturation,
         grad_flow=grad_flow,
         as_json=as_json,
+        overwrite=overwrite,
     )
     _inspect(
         request,
@@ -141,6 +144,8 @@ def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windo
     from charrnn.inspection import actions
     from charrnn.render import pages, tables, terminal
 
+    if request.html:
+        pages.check_page_name(request.html, request.overwrite)
     with terminal.progress(not request.as_json) as progress:
         subject = actions.load(
             ckpt, source, **selection, in_memory=request.in_memory, progress=progress
@@ -240,6 +245,7 @@ def eval_(
         int, typer.Option(min=1, help="Characters shown in the --html page.")
     ] = 20000,
     unknown: UnknownOpt = Unknown.map,
+    overwrite: OverwriteOpt = False,
 ):
     """The model's loss on a text file, in nats and bits per character: every character after
     the first, read once with the state carried (or, by name, nanoGPT's windows)."""
@@ -250,7 +256,7 @@ def eval_(
         from charrnn.inspection.actions import surprise
         from charrnn.render.pages import check_page_name, surprise_page
 
-        check_page_name(html)
+        check_page_name(html, overwrite)
     window = window_length if fresh_windows else None
     with terminal.progress(not as_json) as progress:
         report = (lambda done, total: progress("scoring", done, total)) if progress else None
@@ -259,7 +265,7 @@ def eval_(
         )
         if html is not None:
             found = surprise(ckpt, file, max_chars, unknown.value, progress)
-            page = surprise_page(html, found, score)
+            page = surprise_page(html, found, score, overwrite)
     if html is not None:
         terminal.note(f"page: {page['path']} ({page['chars']:,} characters shown)")
     if reading.unseen:
@@ -317,11 +323,13 @@ def report(
         typer.Option("--out", "-o", help="Page to write. Default: RUN_DIR/report.html."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the samples.")] = 0,
+    overwrite: OverwriteOpt = False,
 ):
     """One HTML page about a run: curves, config, samples, and the units found."""
     from charrnn.render import report as report_module
     from charrnn.render import terminal
 
     with terminal.progress() as progress:
-        page = report_module.build(run_dir, out, seed=seed, progress=progress)
+        page = report_module.build(run_dir, out, seed=seed, progress=progress,
+                                   overwrite=overwrite)  # fmt: skip
     terminal.result(terminal.safe(page))

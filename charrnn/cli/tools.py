@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from charrnn.cli.app import JsonOpt, ThreadsOpt, app, corpus_app, declared, examples, values
+from charrnn.cli.app import (
+    JsonOpt,
+    OverwriteOpt,
+    ThreadsOpt,
+    app,
+    corpus_app,
+    declared,
+    examples,
+    values,
+)
 from charrnn.data.config import DataConfig
 from charrnn.errors import CharRNNError
 from charrnn.options import given_values
@@ -124,9 +133,20 @@ def corpus_list():
     terminal.out.print(tables.corpora(corpora.recipes(), corpora.BUILDERS))
 
 
+CorpusOutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="File to write (a name with a suffix, e.g. texts/war.txt), or a directory to "
+        "write NAME.txt in. Default: data/NAME.txt.",
+        show_default=False,
+    ),
+]
+
 EXAMPLES_CORPUS_GET = examples(
     "charrnn corpus get tinyshakespeare",
-    "charrnn corpus get warpeace -o data",
+    "charrnn corpus get warpeace -o texts/",
 )
 
 
@@ -135,10 +155,9 @@ def corpus_get(
     name: Annotated[
         str, typer.Argument(help="Corpus name (see `charrnn corpus list`).", show_default=False)
     ],
-    out: Annotated[
-        Path, typer.Option("--out", "-o", "--dir", help="Directory to save NAME.txt in.")
-    ] = Path("data"),
+    out: CorpusOutOpt = None,
     url: Annotated[str | None, typer.Option(help="Download from this mirror instead.")] = None,
+    overwrite: OverwriteOpt = False,
 ):
     """Download a classic corpus and check its sha256."""
     from charrnn.render import terminal
@@ -151,6 +170,7 @@ def corpus_get(
             rec,
             out,
             url=url,
+            overwrite=overwrite,
             progress=(lambda done, total: progress(f"get {name}", done, total))
             if progress
             else None,
@@ -167,17 +187,16 @@ EXAMPLES_CORPUS_BUILD = examples(
 @corpus_app.command("build", epilog=EXAMPLES_CORPUS_BUILD)
 def corpus_build(
     name: Annotated[str, typer.Argument(help="pystdlib", show_default=False)] = "pystdlib",
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")] = Path(
-        "data/pystdlib.txt"
-    ),
+    out: CorpusOutOpt = None,
     max_bytes: Annotated[int, typer.Option(min=1000, help="Approximate size.")] = 2_000_000,
+    overwrite: OverwriteOpt = False,
 ):
     """Build an offline corpus from files on this machine (Python standard-library sources)."""
     from charrnn.render import terminal
 
     corpora = _corpora()
 
-    terminal.result(terminal.safe(corpora.build(name, out, max_bytes)))
+    terminal.result(terminal.safe(corpora.build(name, out, max_bytes, overwrite)))
 
 
 EXAMPLES_CORPUS_SYNTH = examples(
@@ -190,20 +209,20 @@ def corpus_synth(
     kind: Annotated[
         str, typer.Argument(help="quotes, lines or code.", show_default=False)
     ] = "quotes",
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")] = Path(
-        "data/synth.txt"
-    ),
+    out: CorpusOutOpt = None,
     length: Annotated[int, typer.Option(min=1, help="Characters to generate.")] = 200_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     width: Annotated[int, typer.Option(min=10, help="Line width prose is wrapped at.")] = 40,
     hard_wrap: Annotated[
         bool, typer.Option(help="Cut every line at exactly --width (words split), not at words.")
     ] = False,
+    overwrite: OverwriteOpt = False,
 ):
     """Generate text with known structure (quoted spans, nested brackets, fixed-width lines)."""
     from charrnn.render import terminal
 
     corpora = _corpora()
 
-    path = corpora.synthesize(kind, out, length=length, seed=seed, width=width, hard_wrap=hard_wrap)
+    path = corpora.synthesize(kind, out, overwrite, length=length, seed=seed, width=width,
+                              hard_wrap=hard_wrap)  # fmt: skip
     terminal.result(terminal.safe(path))

@@ -14,7 +14,9 @@ import numpy as np
 
 from charrnn.data.reading import DEFAULT_UNKNOWN, Reading, read, read_source
 from charrnn.errors import ConfigError, DataError
+from charrnn.fileio import check_replaceable
 from charrnn.files import checkpoint
+from charrnn.files.format import model_name
 from charrnn.inspection import activations, dumps, features, unitsearch
 
 ALL = "all"
@@ -31,6 +33,7 @@ class InspectRequest:
     saturation: bool = False
     grad_flow: bool = False
     as_json: bool = False
+    overwrite: bool = False  # replace --out / --html files charrnn did not write
 
     def __post_init__(self):
         if not any([self.out, self.html, self.find, self.match, self.saturation, self.grad_flow]):
@@ -43,6 +46,9 @@ class InspectRequest:
         for path, suffixes in ((self.out, (".npz", ".json")), (self.html, (".html", ".htm"))):
             if path is not None and path.suffix not in suffixes:
                 raise ConfigError(f"{path}: the name must end in {' or '.join(suffixes)}.")
+        if self.out is not None:
+            check_replaceable(self.out, "activation dump", overwrite=self.overwrite,
+                              ours=dumps.is_dump)  # fmt: skip
         feature_names(self.find)  # an unknown feature or a bad pattern fails here
 
     @property
@@ -279,7 +285,7 @@ def surprise(ckpt, file: Path, max_chars: int, unknown=DEFAULT_UNKNOWN, progress
     reading = read(vocab, *read_source(file, max_chars, vocab.level), unknown)
     report = (lambda done, total: progress("page", done, total)) if progress else None
     bits, probs = char_losses(model, reading.ids, progress=report)
-    return Surprise(reading, vocab, Path(str(info.path)).name, bits, probs, max_chars)
+    return Surprise(reading, vocab, model_name(info.path), bits, probs, max_chars)
 
 
 def marks(reading: Reading) -> dict:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from charrnn.data.vocab import Vocab
 from charrnn.errors import OutputError
-from charrnn.fileio import atomic_write_bytes
+from charrnn.fileio import atomic_write_bytes, starts_with
 
 
 def write(
@@ -65,6 +66,17 @@ def write(
         error=OutputError,
         hint="Free disk space or give another --out file.",
     )
+
+
+def is_dump(path: Path) -> bool:
+    """Whether `path` holds an activation dump `write` wrote (which inspect --out may replace)."""
+    if path.suffix == ".json":
+        return starts_with(path, b'{"model": ') and starts_with(path, b'"quantities"', 1 << 20)
+    try:
+        with zipfile.ZipFile(path) as z:
+            return {"meta.npy", "ids.npy", "text.npy"} <= set(z.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def read(path: Path) -> dict:

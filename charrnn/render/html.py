@@ -13,9 +13,11 @@ import base64
 import html
 import json
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
+from charrnn.fileio import starts_with
 from charrnn.model.cells import UNBOUNDED, CellSpec
 
 
@@ -56,6 +58,14 @@ def top5(probs: np.ndarray) -> dict:
     }
 
 
+# in every page's head: how a page charrnn wrote is told from a file it would replace
+GENERATOR = '<meta name="generator" content="charrnn">'
+
+
+def is_page(path: Path) -> bool:
+    return starts_with(path, GENERATOR.encode())
+
+
 def page(title: str, body: str, data: dict | None = None) -> str:
     css = resources.files("charrnn.render").joinpath("static/viewer.css").read_text("utf-8")
     script = ""
@@ -72,7 +82,7 @@ def page(title: str, body: str, data: dict | None = None) -> str:
             f"<script>{js}</script>"
         )
     return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">{GENERATOR}'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{css}</style></head>\n<body>\n{body}\n"
         f'<div id="tip"></div>\n{script}\n</body></html>\n'

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from charrnn.errors import ConfigError, OutputError
-from charrnn.fileio import atomic_write_bytes
+from charrnn.fileio import atomic_write_bytes, check_replaceable
+from charrnn.files.format import model_name
 from charrnn.inspection.actions import Subject, Surprise, marks
 from charrnn.render import html
 
@@ -16,9 +17,12 @@ HTML_BYTES_BUDGET = 64 << 20  # activation codes embedded in one page
 PAGE_SUFFIXES = (".html", ".htm")
 
 
-def check_page_name(path: Path) -> None:
+def check_page_name(path: Path, overwrite: bool = False) -> None:
+    """A page name that ends in .html, where nothing but a charrnn page would be replaced
+    (without --overwrite)."""
     if path.suffix not in PAGE_SUFFIXES:
         raise ConfigError(f"{path}: the name must end in .html.")
+    check_replaceable(path, "page", overwrite=overwrite, ours=html.is_page)
 
 
 def activation_page(subject: Subject, path: Path, ranking: dict, sat: dict, flows: dict) -> dict:
@@ -26,7 +30,7 @@ def activation_page(subject: Subject, path: Path, ranking: dict, sat: dict, flow
     shown, left_out = _fit_budget(subject.selected(), subject.cell_spec)
     cfg = subject.model.config
     body = html.activation_page(
-        title=f"charrnn inspect: {Path(str(subject.ckpt.path)).name}",
+        title=f"charrnn inspect: {model_name(subject.ckpt.path)}",
         text=subject.text,
         vocab=subject.vocab,
         cell=subject.cell_spec,
@@ -57,10 +61,10 @@ def _fit_budget(arrays: dict, cell) -> tuple[dict, list]:
     return kept, [q for q in order if q not in kept]
 
 
-def surprise_page(path: Path, surprise: Surprise, score) -> dict:
+def surprise_page(path: Path, surprise: Surprise, score, overwrite: bool = False) -> dict:
     """The first characters of a file colored by the loss on each; the heading gives the
     file's `score` (the figure `charrnn eval` prints)."""
-    check_page_name(path)
+    check_page_name(path, overwrite)
     reading = surprise.reading
     n = len(reading.text)
     shown = f"the first {n:,} characters" if n == surprise.max_chars else "every character"

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from charrnn.errors import CheckpointError, OutputError
-from charrnn.fileio import atomic_write_bytes
+from charrnn.fileio import atomic_write_bytes, check_replaceable
 from charrnn.files import checkpoint
 from charrnn.inference.evaluate import bpc
 from charrnn.inference.sample import SampleConfig, generate
@@ -114,13 +114,20 @@ def _colored_excerpt(text: str, values: np.ndarray) -> str:
 
 
 def build(
-    run_dir: Path, out: Path | None = None, sample_len: int = 400, seed: int = 0, progress=None
+    run_dir: Path,
+    out: Path | None = None,
+    sample_len: int = 400,
+    seed: int = 0,
+    progress=None,
+    overwrite: bool = False,
 ) -> Path:
     """Writes RUN_DIR/report.html (or `out`); `progress(phase, done, total)` hears about the
     passes over the validation text."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise CheckpointError(f"{run_dir}: not a run directory (give the --out of a training run).")
+    out = out or run_dir / "report.html"
+    check_replaceable(out, "report", overwrite=overwrite, ours=html.is_page)
     ckpt = checkpoint.read(run_dir)
     model = checkpoint.build_model(ckpt)
     records = read_metrics(run_dir)
@@ -147,7 +154,6 @@ def build(
         + _units_section(model, ckpt, progress)
         + f"<h2>Configuration</h2>{_kv_table(summary)}"
     )
-    out = out or run_dir / "report.html"
     page = html.page(f"charrnn report: {run_dir.name}", body)
     atomic_write_bytes(
         out,

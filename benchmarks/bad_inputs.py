@@ -103,6 +103,8 @@ CASES = [
     "inspect {t}/run --text 'f(a)' --find sentiment",
     "inspect {t}/run --text 'f(a)' --layer 3 --out x.npz",
     "inspect {t}/run --text 'f(a)' --match 9:2",
+    "inspect {t}/run --text 'f(a)' --units 5-2 --find all",
+    "sample {t}/run --temperature inf",
     "inspect {t}/run --text 'f(a)' --html {t}/notes.html",
     "export {t}/run {t}/myproj",
     "corpus synth quotes --length 500 -o {t}/short.txt",

@@ -10,13 +10,34 @@ charrnn.train("mytext.txt", time="2m")   # -> the run directory (a Path)
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from charrnn.data.config import DataConfig
+from charrnn.errors import ConfigError
 from charrnn.files.format import read_config, read_header, resolve
 from charrnn.inference.sample import SampleConfig
-from charrnn.training.config import request_from
+from charrnn.model.config import ModelConfig
+from charrnn.options import python_spelling
+from charrnn.training.config import TrainConfig, TrainRequest, request_from
+
+SPELLED = (SampleConfig, TrainConfig, ModelConfig, DataConfig, TrainRequest)
+
+
+def _python_errors(function):
+    """Refusals written for the command line (--top-k 0, use --argmax) reach a Python caller
+    spelled as its keywords (top_k=0, use argmax=True)."""
+
+    @functools.wraps(function)
+    def wrapped(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ConfigError as e:
+            raise type(e)(python_spelling(str(e), *SPELLED)) from None
+
+    return wrapped
 
 
 @dataclass(frozen=True)
@@ -43,6 +64,7 @@ class Model:
         c = self.config
         return f"charrnn.Model({str(self.path)!r}: {c.num_layers}x{c.hidden_size} {c.cell})"
 
+    @_python_errors
     def sample(
         self,
         prime: str = "",
@@ -72,6 +94,7 @@ class Model:
             self._torch = load_model(self.path)[0]
         return self._torch
 
+    @_python_errors
     def loss(self, text, unknown: str = "map") -> Loss:
         """The model's loss on `text` (a string, or a path: the file read as `charrnn eval`
         reads it, carriage returns kept), read once from start to end with the state carried.
@@ -86,6 +109,7 @@ class Model:
         s = score(self.model(), reading.ids, scored=reading.scored())
         return Loss(s.loss, s.bpc, s.chars, reading.unseen_count, reading.mode)
 
+    @_python_errors
     def activations(
         self, text: str, layers=None, units=None, quantities=None, unknown: str = "map"
     ) -> dict:
@@ -105,6 +129,7 @@ def load(path) -> Model:
     return Model(path)
 
 
+@_python_errors
 def train(path, *, on_event=None, **options) -> Path:
     """Trains on the text file `path` with `charrnn train`'s options as keyword arguments, by
     field name or CLI spelling (hidden_size=256, time="2m" or time_limit=120, max_steps=1000,

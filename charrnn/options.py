@@ -15,6 +15,7 @@ Adding an option is its declaration and the code that uses it. Torch- and numpy-
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
@@ -36,6 +37,14 @@ class Range:
         return not (
             self.high is not None and (value >= self.high if self.high_open else value > self.high)
         )
+
+    def interval(self) -> str:
+        """For help texts: "x >= 1", "0 <= x < 1", "x > 0"."""
+        low = f"{self.low:g} {'<' if self.low_open else '<='} " if self.low is not None else ""
+        high = f" {'<' if self.high_open else '<='} {self.high:g}" if self.high is not None else ""
+        if low and not high:
+            return f"x {'>' if self.low_open else '>='} {self.low:g}"
+        return f"{low}x{high}"
 
     def describe(self) -> str:
         low = f"{'>' if self.low_open else '>='} {self.low:g}" if self.low is not None else ""
@@ -118,9 +127,12 @@ def check_ranges(config) -> None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{flag_of(f)} must be a number, not {value!r}.")
+        shown = declared.show(value) if declared.show else f"{value:g}"
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{flag_of(f)} {shown}: give a finite number.")
         if not declared.range.allows(value):
             raise ConfigError(
-                f"{flag_of(f)} {value:g} is out of range: it must be {declared.range.describe()}."
+                f"{flag_of(f)} {shown} is out of range: it must be {declared.range.describe()}."
             )
 
 
@@ -145,6 +157,31 @@ def accepted_names(*classes) -> set[str]:
         for f in declared_fields(cls):
             names |= {f.name, flag_of(f).lstrip("-").replace("-", "_")}
     return names
+
+
+def keyword_names(*classes) -> list[str]:
+    """Each option of these classes once, as the Python API spells it best: the CLI spelling
+    without dashes (time, model, unit), which is what the docs show."""
+    return sorted({flag_of(f).lstrip("-").replace("-", "_")
+                   for cls in classes for f in declared_fields(cls)})  # fmt: skip
+
+
+_FLAG = re.compile(r"--([a-z][a-z0-9-]*)(?: (-?[\d.]+(?:e[+-]?\d+)?[a-z]*\b|inf|nan|'[^']*'))?")
+
+
+def python_spelling(message: str, *classes) -> str:
+    """A message written for the command line as a Python caller spells the same options:
+    "--top-k 0 is out of range" -> "top_k=0 is out of range", "use --argmax" -> "use
+    argmax=True"."""
+    switches = {flag_of(f) for cls in classes for f in declared_fields(cls) if f.type == "bool"}
+
+    def spelled(m: re.Match) -> str:
+        name = m.group(1).replace("-", "_")
+        if m.group(2) is not None:
+            return f"{name}={m.group(2)}"
+        return f"{name}=True" if f"--{m.group(1)}" in switches else name
+
+    return _FLAG.sub(spelled, message)
 
 
 def help_of(cls, name: str) -> str:

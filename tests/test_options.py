@@ -3,6 +3,7 @@ the Python API and the model card's command all derive from that declaration."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -18,7 +19,14 @@ from charrnn.errors import ConfigError
 from charrnn.export import training_commands
 from charrnn.inference.sample import SampleConfig
 from charrnn.model.config import ModelConfig
-from charrnn.options import declaration, declared_fields, flag_of, given_values, option
+from charrnn.options import (
+    check_ranges,
+    declaration,
+    declared_fields,
+    flag_of,
+    given_values,
+    option,
+)
 from charrnn.training.config import TrainConfig, TrainRequest, request_from
 from charrnn.training.history import RunSummary
 
@@ -82,6 +90,9 @@ def test_a_new_declared_field_becomes_an_option_with_its_bounds_and_parser():
         wait: float | None = option(None, "How long.", flag="--pause", parse=lambda t: len(t))
         colour: str = option("red", "Which.", choices=("red", "blue"))
 
+        def __post_init__(self):
+            check_ranges(self)
+
     seen = {}
     demo = typer.Typer()
 
@@ -89,6 +100,7 @@ def test_a_new_declared_field_becomes_an_option_with_its_bounds_and_parser():
     @declared(Extra)
     def run(**options):
         seen.update(given_values(Extra, values(options)))
+        Extra(**seen)  # as the real commands build their configs: the bounds are checked
 
     @demo.command()
     def other():  # two commands, so `run` is a subcommand
@@ -99,7 +111,9 @@ def test_a_new_declared_field_becomes_an_option_with_its_bounds_and_parser():
     result = CliRunner().invoke(demo, ["run", "--depth", "4", "--pause", "abc", "--colour", "blue"])
     assert result.exit_code == 0, result.output
     assert Extra(**seen) == Extra(depth=4, wait=3, colour="blue")
-    assert CliRunner().invoke(demo, ["run", "--depth", "10"]).exit_code == 2  # its bound
+    refused = CliRunner().invoke(demo, ["run", "--depth", "10"])  # its bound
+    assert isinstance(refused.exception, ConfigError) and "--depth 10" in str(refused.exception)
+    assert "[1 <= x <= 9]" in CliRunner().invoke(demo, ["run", "--help"]).output
     assert CliRunner().invoke(demo, ["run", "--colour", "green"]).exit_code == 2  # its choices
 
 
@@ -118,3 +132,31 @@ def test_the_model_cards_command_trains_the_same_model_again():
     assert request.train == train
     assert request.data == data
     assert request.file == Path("notes.txt")
+
+
+@pytest.mark.parametrize("cls", [ModelConfig, TrainConfig, DataConfig, SampleConfig])
+def test_help_ranges_are_the_ranges_enforced(cls):
+    """Each bound the help shows is the one enforced: an open bound (dropout < 1, temperature
+    > 0) reads as one and its value is refused; a closed one reads <= and is allowed."""
+    group = get_command(app)
+    command = group.commands["sample" if cls is SampleConfig else "train"]
+    help_text = " ".join(command.get_help(typer.Context(command)).split())
+    for f in declared_fields(cls):
+        d = declaration(f)
+        if not d.range.bounded or not d.cli or d.parse:
+            continue
+        shown = re.search(rf"{re.escape(flag_of(f))} <\w+> .*?\[([^\]]*x[^\]]*)\]", help_text)
+        assert shown, f.name
+        for bound, is_open, side in ((d.range.low, d.range.low_open, "low"),
+                                     (d.range.high, d.range.high_open, "high")):  # fmt: skip
+            if bound is None:
+                continue
+            op = ("<" if is_open else "<=") if side == "high" or d.range.high is not None else (
+                ">" if is_open else ">=")  # fmt: skip
+            assert f"{op} {bound:g}" in shown.group(1) or f"{bound:g} {op}" in shown.group(1)
+            try:
+                cls(**{f.name: type(f.default)(bound) if f.default is not None else bound})
+                accepted = True
+            except ConfigError:
+                accepted = False
+            assert accepted == (not is_open), (f.name, bound)

@@ -139,7 +139,7 @@ def test_config_stops_after_10_epochs_by_default_and_refuses_bad_values():
     assert TrainConfig().epochs == 10 and TrainConfig(max_steps=5).epochs is None
     with pytest.raises(ConfigError, match="--lr"):
         TrainConfig(max_steps=1, lr=-1)
-    with pytest.raises(ConfigError, match="--lr nan is out of range"):
+    with pytest.raises(ConfigError, match="--lr nan: give a finite number"):
         TrainConfig(max_steps=1, lr=float("nan"))
     with pytest.raises(ConfigError, match="--batch-size"):
         TrainConfig(max_steps=1, batch_size=0)

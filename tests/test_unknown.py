@@ -65,7 +65,7 @@ def test_eval_reports_them_in_the_summary_json_and_page(cli, texts, tmp_path):
     doc = json.loads(out)
     assert code == 0 and doc["unknown"] == {"mode": "skip", "count": 4,
         "chars": {"é": 1, "€": 2, "😀": 1}, "read_as": None}  # fmt: skip
-    assert doc["chars"] == len(clean) - 1 and "skipped 4 character(s)" in err
+    assert doc["chars"] == len(clean) - 1 and "skipped 4 characters" in err
     code, out, err = cli("eval", run, path, "--json", "--html", tmp_path / "p.html")
     doc = json.loads(out)  # map, the default
     assert code == 0 and doc["unknown"]["mode"] == "map" and doc["scored_apart"]["chars"] == 3

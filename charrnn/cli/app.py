@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 
 from charrnn.data.config import UNKNOWN_HELP, UNKNOWN_MODES
 from charrnn.errors import ConfigError
@@ -48,6 +49,30 @@ def signals_handled(handler):
             signal.signal(s, previous)
 
 
+class Command(typer.core.TyperCommand):
+    """A command whose usage line reads as Unix tools' do, `charrnn inspect [OPTIONS] CKPT
+    [FILE]`, in every Typer version (0.29 writes `{ckpt} [file]`)."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or param.name or "").upper()
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+
+def _with_usage(group: typer.Typer) -> typer.Typer:
+    """`group.command` makes `Command`s unless told otherwise."""
+    make = group.command
+
+    def command(*args, cls=None, **kwargs):
+        return make(*args, cls=cls or Command, **kwargs)
+
+    group.command = command
+    return group
+
+
 app = typer.Typer(
     name="charrnn",
     help="Train character-level RNN language models, sample from them, and look inside them.",
@@ -60,6 +85,8 @@ app = typer.Typer(
 corpus_app = typer.Typer(
     help="Get, build or generate corpora.", no_args_is_help=True, rich_markup_mode=None
 )
+_with_usage(app)
+_with_usage(corpus_app)
 app.add_typer(corpus_app, name="corpus")
 
 
@@ -129,13 +156,11 @@ def _parameter(cls, f) -> inspect.Parameter:
     elif d.choices:
         hint = _ENUMS.setdefault(f.name, choices(f.name.title().replace("_", ""), d.choices))
         default = hint(f.default)
-    bounds = {}
-    if d.range.low is not None and not d.range.low_open:
-        bounds["min"] = d.range.low
-    if d.range.high is not None and not d.range.high_open:
-        bounds["max"] = d.range.high  # open bounds and NaN: refused by the config itself
+    # The range is the declaration's, shown as it is enforced (by the config itself, with open
+    # bounds, which Typer's min/max cannot express)
+    shown = f"{d.help}  [{d.range.interval()}]" if d.range.bounded else d.help
     decls = [flag_of(f)] + ([d.short] if d.short else [])
-    option = typer.Option(*decls, help=d.help, **bounds)
+    option = typer.Option(*decls, help=shown)
     return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=default,
                              annotation=Annotated[hint, option])  # fmt: skip
 
@@ -179,14 +204,18 @@ ThreadsOpt = Annotated[
 def parse_units(text: str) -> list[int]:
     """'0-9,17' -> [0, ..., 9, 17]."""
     units = []
-    try:
-        for part in text.split(","):
-            lo, _, hi = part.strip().partition("-")
-            units.extend(range(int(lo), int(hi or lo) + 1))
-    except ValueError:
-        raise ConfigError(
-            f"--units {text!r}: write unit numbers and ranges, e.g. 0-9,17."
-        ) from None
+    for part in text.split(","):
+        lo, _, hi = part.strip().partition("-")
+        try:
+            first, last = int(lo), int(hi or lo)
+        except ValueError:
+            raise ConfigError(
+                f"--units {text!r}: write unit numbers and ranges, e.g. 0-9,17."
+            ) from None
+        if last < first:
+            raise ConfigError(f"--units {text!r}: the range {part.strip()} runs backwards; "
+                              f"write {last}-{first}.")  # fmt: skip
+        units.extend(range(first, last + 1))
     return units
 
 

@@ -19,7 +19,7 @@ from charrnn.options import given_values
 EXAMPLES_SAMPLE = examples(
     'charrnn sample runs/mytext --prime "The " --temperature 0.7 --length 1000',
     "charrnn sample runs/mytext --num-samples 5 --stop $'\\n\\n' --seed 1",
-    "echo 'def ' | charrnn sample runs/code --prime-file -",
+    "printf 'def ' | charrnn sample runs/code --prime-file -   # printf: no newline after",
 )
 
 

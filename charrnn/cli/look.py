@@ -22,6 +22,7 @@ from charrnn.cli.app import (
 from charrnn.errors import ConfigError
 from charrnn.inspection.features import BUILTIN
 from charrnn.model.cells import CELLS
+from charrnn.words import plural
 
 # --------------------------------------------------------------------------- inspect
 EXAMPLES_INSPECT = examples(
@@ -162,7 +163,7 @@ def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windo
     if subject.reading.unseen:
         terminal.note(subject.reading.describe())
     if dumped:
-        terminal.note(f"activations: {dumped['path']} ({dumped['chars']} characters, "
+        terminal.note(f"activations: {dumped['path']} ({plural(dumped['chars'], 'character')}, "
                       f"{', '.join(dumped['quantities'])})")  # fmt: skip
     if request.find:
         _show_ranking(ranking, shown, request.as_json)
@@ -267,7 +268,7 @@ def eval_(
             found = surprise(ckpt, file, max_chars, unknown.value, progress)
             page = surprise_page(html, found, score, overwrite)
     if html is not None:
-        terminal.note(f"page: {page['path']} ({page['chars']:,} characters shown)")
+        terminal.note(f"page: {page['path']} ({plural(page['chars'], 'character')} shown)")
     if reading.unseen:
         apart = score.to_dict().get("scored_apart")
         terminal.note(
@@ -281,7 +282,7 @@ def eval_(
         terminal.result(
             terminal.safe(
                 f"{file}: {score.bpc:.4f} bits/char ({score.loss:.4f} nats/char) over "
-                f"{score.chars:,} characters, {score.how}"
+                f"{plural(score.chars, 'character')}, {score.how}"
             )
         )
 

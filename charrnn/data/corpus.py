@@ -22,6 +22,7 @@ from charrnn.data import tokencache
 from charrnn.data.config import DataConfig
 from charrnn.data.vocab import BYTE_LEVEL, CHAR_LEVEL, Vocab
 from charrnn.errors import ConfigError, DataError
+from charrnn.words import plural
 
 CHUNK_BYTES = 16 << 20
 IN_MEMORY_LIMIT = 32 << 20  # smaller files are encoded in memory, larger ones cached on disk
@@ -243,5 +244,5 @@ def load_corpus(
         extend_vocab=extend_vocab,
     )
     if len(corpus) < 2:
-        raise DataError(f"{p}: too short to learn from ({len(corpus)} characters).")
+        raise DataError(f"{p}: too short to learn from ({plural(len(corpus), 'character')}).")
     return corpus

@@ -27,6 +27,7 @@ from charrnn.data.config import DEFAULT_UNKNOWN, UNKNOWN_MODES
 from charrnn.data.corpus import check_text_file
 from charrnn.data.vocab import BYTE_LEVEL, CHAR_LEVEL, Vocab
 from charrnn.errors import DataError
+from charrnn.words import plural
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Reading:
         if not self.unseen:
             return None
         listed = ", ".join(f"{c!r} x{n}" for c, n in list(self.unseen.items())[:12])
-        what = f"{self.unseen_count} character(s) the model never saw ({listed})"
+        what = f"{plural(self.unseen_count, 'character')} the model never saw ({listed})"
         if self.mode == "skip":
             return f"{self.label}: skipped {what}."
         return f"{self.label}: read {what} as {self.substitute!r} and scored them apart."

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from charrnn.data.batches import Layout, window
 from charrnn.errors import DataError
+from charrnn.words import plural
 
 LN2 = math.log(2)
 
@@ -193,7 +194,8 @@ def score(model, ids: np.ndarray, window: int | None = None, progress=None, scor
         )
     if count < 1:
         need = (window or 1) + 1
-        raise DataError(f"too short to score: {len(ids)} characters (need at least {need}).")
+        raise DataError(f"too short to score: {plural(len(ids), 'character')} (need at least "
+                        f"{need}).")  # fmt: skip
     protocol = "windows" if window else "carried"
     return Score(total / count, count, protocol, window, apart / n_apart if n_apart else None,
                  n_apart)  # fmt: skip

@@ -37,7 +37,7 @@ class SampleConfig:
     )
 
     def __post_init__(self):
-        if not (self.temperature > 0):
+        if self.temperature <= 0:  # the range says so too; this adds what to use instead
             raise ConfigError("--temperature must be positive (use --argmax for greedy output).")
         check_ranges(self)
         if self.stop == "":

@@ -12,6 +12,7 @@ from charrnn.fileio import atomic_write_bytes, check_replaceable
 from charrnn.files.format import model_name
 from charrnn.inspection.actions import Subject, Surprise, marks
 from charrnn.render import html
+from charrnn.words import plural
 
 HTML_BYTES_BUDGET = 64 << 20  # activation codes embedded in one page
 PAGE_SUFFIXES = (".html", ".htm")
@@ -76,7 +77,8 @@ def surprise_page(path: Path, surprise: Surprise, score, overwrite: bool = False
         probs=surprise.probs,
         marks=marks(reading),
         subtitle=f"{surprise.checkpoint_name} · loss on the file: {score.bpc:.4f} bits/char "
-        f"({score.loss:.4f} nats/char) over {score.chars:,} characters, {score.how} · colored: "
+        f"({score.loss:.4f} nats/char) over {plural(score.chars, 'character')}, {score.how} · "
+        f"colored: "
         f"{shown}, by the loss on each",
     )
     write_page(path, body)

@@ -7,6 +7,7 @@ numpy, so `--help` shows the defaults instantly. Every field is declared once (o
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from charrnn.data.config import DataConfig
 from charrnn.errors import ConfigError
 from charrnn.model.config import ModelConfig
-from charrnn.options import accepted_names, check_ranges, given_values, option
+from charrnn.options import accepted_names, check_ranges, given_values, keyword_names, option
 
 DEFAULT_EPOCHS = 10.0  # when no stopping rule is given
 STOP_FIELDS = ("epochs", "max_steps", "time_limit")
@@ -187,7 +188,12 @@ def request_from(options: dict, given: frozenset | None = None) -> TrainRequest:
     known = accepted_names(TrainRequest, *REQUEST_PARTS.values()) - {"vocab_size"}
     unknown = sorted(set(options) - known)
     if unknown:
-        raise ConfigError(f"unknown option {unknown[0]!r}; options: {', '.join(sorted(known))}.")
+        names = [
+            n for n in keyword_names(TrainRequest, *REQUEST_PARTS.values()) if n != "vocab_size"
+        ]
+        close = difflib.get_close_matches(unknown[0], names, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(f"unknown option {unknown[0]!r}{hint}; options: {', '.join(names)}.")
     parts = {name: cls(**given_values(cls, options)) for name, cls in REQUEST_PARTS.items()}
     if given is None:
         given = frozenset().union(*(given_values(cls, options) for cls in REQUEST_PARTS.values()))

@@ -40,6 +40,7 @@ from charrnn.training.config import TrainConfig
 from charrnn.training.events import METRICS, MetricsFile
 from charrnn.training.optimization import WeightAverage, lr_at, make_optimizer, progress_of
 from charrnn.training.runstate import Position
+from charrnn.words import plural
 
 OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 UNIGRAM_SAMPLE = 16 << 20  # training characters counted for the output bias's start
@@ -377,7 +378,7 @@ def _layout(cfg: TrainConfig, n: int, path: str):
     layout = layout_for(n, cfg.batch_size, cfg.seq_len, cfg.chunk_len, cfg.seed)
     if layout.stream_len < 1:
         raise ConfigError(
-            f"{path}: the training split has {n} characters, too few for {cfg.batch_size} "
-            f"streams; use a smaller --batch-size or a longer text."
+            f"{path}: the training split has {plural(n, 'character')}, too few for "
+            f"{cfg.batch_size} streams; use a smaller --batch-size or a longer text."
         )
     return layout

@@ -19,8 +19,9 @@ def load(path):
 
 
 def train(path, **options):
-    """Trains on a text file with `charrnn train`'s options as keyword arguments; returns the run
-    directory (api.train)."""
+    """Trains on a text file with `charrnn train`'s options as keyword arguments (progress on
+    stderr unless progress=False); returns the run's figures, usable as its directory's path
+    (api.train, api.TrainSummary)."""
     from charrnn.api import train
 
     return train(path, **options)

@@ -5,11 +5,12 @@ m = charrnn.load("runs/mytext")     # a run directory, a checkpoint, or an expor
 m.sample(prime="The ", length=200, temperature=0.8, seed=1)   # -> str (CPU: numpy, no torch)
 m.loss("Some text.")                # -> Loss(nats, bpc, chars)
 m.activations("Some text.")         # -> what `inspect --out` writes: arrays [layer, time, unit]
-charrnn.train("mytext.txt", time="2m")   # -> the run directory (a Path)
+charrnn.train("mytext.txt", time="2m")   # -> its figures (.best_val_bpc, .test_bpc, .out_dir)
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from dataclasses import dataclass
@@ -130,11 +131,63 @@ def load(path) -> Model:
 
 
 @_python_errors
-def train(path, *, on_event=None, **options) -> Path:
+def train(path, *, progress=True, on_event=None, **options) -> TrainSummary:
     """Trains on the text file `path` with `charrnn train`'s options as keyword arguments, by
     field name or CLI spelling (hidden_size=256, time="2m" or time_limit=120, max_steps=1000,
-    out="runs/x", ...); returns the run directory. Progress records go to `on_event` if given."""
+    out="runs/x", ...); returns the run's figures (a TrainSummary, usable as the run directory's
+    path). `progress`: True shows the CLI's training view on stderr (a bar on a terminal, a line
+    every few seconds elsewhere), False nothing, or a callable that gets every progress record
+    (training/events.py), as does `on_event`."""
+    from charrnn.render import terminal
     from charrnn.training import launch
 
     request = request_from({"file": Path(path), **options})
-    return launch.run(request, on_event=on_event or (lambda record: None)).out_dir
+    listeners = [f for f in (on_event, progress if callable(progress) else None) if f]
+    with contextlib.ExitStack() as held:
+        if progress is True:
+            listeners.append(held.enter_context(terminal.TrainView()))
+
+        def report(record):
+            for listener in listeners:
+                listener(record)
+
+        result = launch.run(request, on_event=report)
+    return TrainSummary.of(result)
+
+
+@dataclass(frozen=True)
+class TrainSummary:
+    """What a `train` call ended with; `os.fspath` of it is the run directory, so
+    `charrnn.load(summary)` and `Path(summary)` work."""
+
+    out_dir: Path
+    steps: int  # the run's total, every session
+    train_seconds: float
+    best_val_bpc: float | None
+    best_step: int | None
+    test_bpc: float | None  # of the best weights, on the test split
+    chars_per_s: float | None  # this session's training rate
+    expected_chars_per_s: float | None  # autosize's prediction of it, when it chose the size
+    stopped_by: str  # "limit" (its budget) or "signal" (interrupted; resume to go on)
+
+    @classmethod
+    def of(cls, result) -> TrainSummary:
+        from charrnn.inference.evaluate import bpc
+
+        pos = result.position
+        best = pos.best_val_loss
+        best_step = min((h["step"] for h in pos.history if h["val_loss"] == best), default=None)
+        return cls(
+            out_dir=Path(result.out_dir),
+            steps=pos.step,
+            train_seconds=round(pos.train_seconds, 3),
+            best_val_bpc=None if best is None else bpc(best),
+            best_step=best_step,
+            test_bpc=None if result.test_loss is None else bpc(result.test_loss),
+            chars_per_s=result.chars_per_s,
+            expected_chars_per_s=result.expected_chars_per_s,
+            stopped_by=result.stopped_by,
+        )
+
+    def __fspath__(self) -> str:
+        return str(self.out_dir)

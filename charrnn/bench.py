@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import resource
-import tempfile
 import time
 from dataclasses import dataclass
 
@@ -28,9 +27,7 @@ from charrnn.inference.sample import SampleConfig
 from charrnn.model.config import ModelConfig
 from charrnn.model.network import CharRNN
 from charrnn.runtime import Runtime
-from charrnn.training import events
-from charrnn.training.config import TrainConfig
-from charrnn.training.loop import train
+from charrnn.training.probe import loop_rate
 
 VOCAB = 65  # tinyshakespeare's alphabet size
 
@@ -101,32 +98,8 @@ def charrnn_train_rate(
     bc: BenchConfig, seconds: float, precision: str = "fp32", device: str = "cpu"
 ) -> float:
     """chars/s of training.train itself (warm-up steps excluded)."""
-    corpus = synthetic_corpus(4_000_000)
-    records = []
-    cfg = TrainConfig(
-        seq_len=bc.seq_len,
-        batch_size=bc.batch_size,
-        time_limit=seconds,
-        eval_every=10**9,
-        log_every=5,
-        val_frac=0.001,
-        test_frac=0.0,
-    )
-    with tempfile.TemporaryDirectory() as out:
-        train(
-            cfg,
-            bc.model_config(),
-            corpus,
-            out,
-            runtime=Runtime(torch.device(device), precision),
-            on_event=records.append,
-        )
-    rates = [r["chars_per_s"] for r in records if r["kind"] == events.Train.KIND][1:]
-    if rates:
-        return float(np.median(rates))
-    # Too short a run for a logged rate after warm-up: the whole run's average, warm-up included.
-    done = next(r for r in records if r["kind"] == events.Done.KIND)
-    return done["step"] * bc.batch_size * bc.seq_len / max(done["train_seconds"], 1e-9)
+    return loop_rate(bc.model_config(), bc.batch_size, bc.seq_len,
+                     Runtime(torch.device(device), precision), seconds)  # fmt: skip
 
 
 class PlainLSTM(nn.Module):

@@ -15,9 +15,11 @@ Adding an option is its declaration and the code that uses it. Torch- and numpy-
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 from charrnn.errors import ConfigError
 
@@ -138,7 +140,8 @@ def check_ranges(config) -> None:
 
 def given_values(cls, options: dict) -> dict:
     """The fields of `cls` found in `options` (keyed by field name, or by the CLI spelling
-    without dashes: time="2m" for time_limit), with text turned into values by `parse`."""
+    without dashes: time="2m" for time_limit), with text turned into values by `parse` and
+    into paths for path fields (out="runs/x", as the CLI gives them)."""
     values = {}
     for f in declared_fields(cls):
         spelled = flag_of(f).lstrip("-").replace("-", "_")
@@ -146,7 +149,11 @@ def given_values(cls, options: dict) -> dict:
             if key in options:
                 value = options[key]
                 parse = declaration(f).parse
-                values[f.name] = parse(value) if parse and isinstance(value, str) else value
+                if parse and isinstance(value, str):
+                    value = parse(value)
+                elif isinstance(value, (str, os.PathLike)) and "Path" in str(f.type):
+                    value = Path(value)
+                values[f.name] = value
     return values
 
 

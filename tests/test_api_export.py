@@ -4,6 +4,7 @@ export`: the package holds no local path and no validation text, and samples lik
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,11 +46,30 @@ def test_loss_agrees_with_eval_and_activations_with_inspect(cli, run_dir, tmp_pa
     np.testing.assert_allclose(acts["probs"], dump["probs"], atol=1e-6)
 
 
-def test_train_returns_the_run_directory(text_file, tmp_path):
+def test_train_returns_the_runs_figures_and_shows_progress(text_file, tmp_path, capsys):
+    import os
+
+    seen = []
     run = charrnn.train(text_file, out=tmp_path / "api", max_steps=5, hidden_size=8,
-                        embed_size=4, batch_size=2, seq_len=8, eval_every=5)  # fmt: skip
-    assert run == tmp_path / "api" and (run / "best.ckpt").exists()
+                        embed_size=4, batch_size=2, seq_len=8, eval_every=5, log_every=1,
+                        progress=seen.append)  # fmt: skip
+    records = [json.loads(x) for x in (tmp_path / "api" / "metrics.jsonl").read_text().splitlines()]
+    val = next(r for r in records if r["kind"] == "val")
+    test = next(r for r in records if r["kind"] == "test")
+    assert (run.steps, run.best_step, run.stopped_by) == (5, 5, "limit")
+    assert run.best_val_bpc == pytest.approx(val["val_bpc"]) and run.test_bpc == test["test_bpc"]
+    assert run.train_seconds > 0 and run.chars_per_s > 0 and run.expected_chars_per_s is None
+    assert [r["kind"] for r in seen].count("train") == 5 and seen[-1]["kind"] == "done"
+    assert os.fspath(run) == str(tmp_path / "api") and (Path(run) / "best.ckpt").exists()
     assert checkpoint.read(run).meta["position"]["step"] == 5
+    capsys.readouterr()
+    charrnn.train(text_file, out=tmp_path / "shown", max_steps=3, hidden_size=8, embed_size=4,
+                  batch_size=2, seq_len=8)  # fmt: skip
+    shown = capsys.readouterr().err
+    assert "model: 1x8 lstm" in shown and "test loss" in shown, shown
+    charrnn.train(text_file, out=tmp_path / "quiet", max_steps=3, hidden_size=8, embed_size=4,
+                  batch_size=2, seq_len=8, progress=False)  # fmt: skip
+    assert capsys.readouterr().err == ""
     with pytest.raises(charrnn.errors.ConfigError, match="unknown option 'hiden_size'"):
         charrnn.train(text_file, hiden_size=8)
 

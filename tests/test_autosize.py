@@ -84,3 +84,46 @@ def test_memory_and_given_options_bound_the_choice():
     kept = autosize.plan(BASE, {"batch_size": 64, "lr": 1e-3, "dropout": 0.0}, 2_900_000, 120,
                          gpu())  # fmt: skip
     assert (kept.batch_size, kept.lr, kept.dropout) == (64, 1e-3, 0.0)
+
+
+def _parse_reason(reason: str) -> tuple[float, float]:
+    """(characters per parameter, parameters per training character) as the reason states them."""
+    import re
+
+    seen = float(re.search(r"characters: ([\d.]+) per parameter", reason).group(1))
+    per_char = float(re.search(r"; ([\d.e+-]+) parameters per training character", reason).group(1))
+    return seen, per_char
+
+
+def test_a_loop_slower_than_its_flops_steps_the_size_down_and_the_reason_uses_its_rate():
+    flops = cpu()
+    measured = []
+
+    def loop_rate(cfg, batch, seq, precision):  # small models: far below their FLOPs rate
+        measured.append(cfg.hidden_size)
+        return flops.rate(cfg, batch, seq, precision) / 4
+
+    slow = autosize.Device("cpu", 20 << 30, flops.rate, (8,), ("bf16",), loop_rate)
+    by_flops = autosize.plan(BASE, {}, 1_000_000, 180, flops)
+    p = autosize.plan(BASE, {}, 1_000_000, 180, slow)
+    assert p.params < by_flops.params and len(measured) >= 2  # stepped down, measuring each
+    assert p.chars_per_s == pytest.approx(loop_rate(p_cfg(p), 8, 64, "bf16"))  # the loop's rate
+    seen, _ = _parse_reason(p.reason)
+    assert seen == pytest.approx(p.budget_chars / p.params, rel=0.05)
+
+
+def p_cfg(p):
+    return ModelConfig(vocab_size=65, num_layers=p.num_layers, hidden_size=p.hidden_size)
+
+
+@pytest.mark.parametrize("train_chars", [7_400, 1_000_000])
+def test_the_reason_is_true_of_the_plan(train_chars):
+    p = autosize.plan(BASE, {}, train_chars, 15, cpu())
+    seen, per_char = _parse_reason(p.reason)
+    assert per_char == pytest.approx(p.params / train_chars, rel=0.05)
+    assert seen == pytest.approx(p.budget_chars / p.params, rel=0.05)
+    claims_size_aim_met = f"aiming at <= {autosize.PARAMS_PER_CHAR:g}" in p.reason
+    assert claims_size_aim_met == (per_char <= autosize.PARAMS_PER_CHAR)  # said missed if missed
+    claims_seen_aim_met = f"aiming at >= {autosize.CHARS_PER_PARAM:g}" in p.reason
+    assert claims_seen_aim_met == (seen >= autosize.CHARS_PER_PARAM)
+    assert f"{train_chars:,} training characters" in p.reason

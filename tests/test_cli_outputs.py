@@ -4,6 +4,8 @@ prepare, and the budget-aware sizing that `make demo` relies on (`train --time` 
 import json
 import re
 
+import pytest
+
 from charrnn.inspection import actions, unitsearch
 
 
@@ -126,3 +128,23 @@ def test_no_progress_in_a_pipe(cli, run_dir, monkeypatch):
         assert bar is None
     code, _, err = cli("eval", run, corpus)
     assert code == 0 and "chars/s" not in err and err == ""
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_a_narrow_terminal_keeps_the_bar_percentage_and_time_left(width):
+    import io
+
+    from rich.console import Console
+
+    from charrnn.render.terminal import TrainView
+
+    screen = io.StringIO()
+    console = Console(file=screen, width=width, force_terminal=True, color_system=None)
+    with TrainView(live=True, console=console) as view:
+        view({"kind": "train", "step": 1200, "epoch": 3, "loss": 1.2345, "chars_per_s": 61234.0,
+              "grad_norm": 0.51, "clip_frac": 0.02, "progress": 0.42, "lr": 1e-3})  # fmt: skip
+        view.progress.refresh()
+    lines = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue()).replace("\r", "\n")
+    last = [x for x in lines.splitlines() if "train" in x][-1]
+    assert "━" in last and "42%" in last and ("-:--:--" in last or ":" in last), last
+    assert "step 1200" in last and len(last) <= width, last

@@ -72,3 +72,47 @@ def test_usage_lines_name_the_arguments(cli, command, usage):
     code, out, _ = cli(*command, "--help")
     first = out.splitlines()[0]  # in-process the program is named after the test runner
     assert code == 0 and first.endswith(usage.split("charrnn", 1)[1]), first
+
+
+def test_a_page_of_a_cut_text_says_so(cli, run_dir, tmp_path):
+    run, corpus = run_dir
+    total = len(corpus.read_text(encoding="utf-8"))
+    page = tmp_path / "p.html"
+    code, _, err = cli("inspect", run, corpus, "--html", page, "--max-chars", "500")
+    assert code == 0 and f"the first 500 of {total:,} characters" in err, err
+    assert f"the first 500 of {total:,} characters of" in page.read_text(encoding="utf-8")
+    whole = tmp_path / "whole.html"
+    code, _, err = cli("inspect", run, corpus, "--html", whole, "--max-chars", str(total))
+    assert code == 0 and "the first" not in err
+    assert f"{total:,} characters of" in whole.read_text(encoding="utf-8")
+    code, _, err = cli("eval", run, corpus, "--html", tmp_path / "e.html", "--max-chars", "500")
+    assert code == 0 and f"the first 500 of {total:,} characters shown" in err, err
+
+
+def test_a_carriage_return_is_a_mark_not_a_line_break():
+    import numpy as np
+
+    from charrnn.render import html, report, tables
+
+    excerpt = report._colored_excerpt("ab\r\ncd", np.zeros(6))
+    assert "\r" not in excerpt and excerpt.count("\n") == 1 and "␍" in excerpt
+    terminal_text = tables.colored_excerpt("ab\r\ncd", np.zeros(6), html.diverging_rgb).plain
+    assert terminal_text == "ab␍↵cd"
+
+
+def test_a_feature_absent_from_the_text_is_said_so_not_an_empty_table(cli, run_dir, tmp_path):
+    run, _ = run_dir
+    page = tmp_path / "p.html"
+    code, _, _ = cli("inspect", run, "--text", "alpha beta gamma delta " * 20, "--html", page)
+    body = page.read_text(encoding="utf-8")
+    assert code == 0 and "Not ranked: this feature never changes" in body
+    tables = body.split("<table class='rank'>")[1:]
+    assert all("<td>" in t.split("</table>")[0] for t in tables)
+
+
+def test_the_api_takes_paths_as_text(run_dir, tmp_path):
+    _, corpus = run_dir
+    out = tmp_path / "api-run"
+    charrnn.train(str(corpus), out=str(out), max_steps=3, hidden_size=8, embed_size=4,
+                  batch_size=2, seq_len=8)  # fmt: skip
+    assert (out / "best.ckpt").is_file()

@@ -323,3 +323,15 @@ def test_the_test_figure_after_resume_is_the_best_checkpoints(corpus, tmp_path):
     test = next(r for r in records if r["kind"] == "test")["test_loss"]
     assert test == pytest.approx(figures["best.ckpt"], rel=1e-5)
     assert figures["latest.ckpt"] > figures["best.ckpt"] + 1e-3  # so the two are told apart
+
+
+def test_the_run_records_its_rate_beside_the_one_autosize_predicted(corpus, tmp_path):
+    records = []
+    cfg = TrainConfig(max_steps=12, **TINY)
+    result = train(cfg, _model(corpus), corpus, tmp_path, on_event=records.append,
+                   expected_rate=1234.5)  # fmt: skip
+    rates = [r["chars_per_s"] for r in records if r["kind"] == "train"]
+    saved = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    done = next(r for r in saved if r["kind"] == "done")
+    assert done["expected_chars_per_s"] == 1234.5 == result.expected_chars_per_s
+    assert done["chars_per_s"] == float(np.median(rates[1:])) == result.chars_per_s

@@ -160,6 +160,9 @@ def _inspect(request, ckpt, source, selection, *, top, threshold, horizon, windo
         flows = actions.grad_flow(subject, horizon, windows, compare) if request.grad_flow else {}
         page = (pages.activation_page(subject, request.html, ranking, sat, flows)
                 if request.html else None)  # fmt: skip
+    if subject.cut:
+        read_part = pages.shown_part(len(subject.text), subject.source_chars)
+        terminal.note(f"{subject.label}: read {read_part} (--max-chars reads more).")
     if subject.reading.unseen:
         terminal.note(subject.reading.describe())
     if dumped:
@@ -268,7 +271,7 @@ def eval_(
             found = surprise(ckpt, file, max_chars, unknown.value, progress)
             page = surprise_page(html, found, score, overwrite)
     if html is not None:
-        terminal.note(f"page: {page['path']} ({plural(page['chars'], 'character')} shown)")
+        terminal.note(f"page: {page['path']} ({page['shown']})")
     if reading.unseen:
         apart = score.to_dict().get("scored_apart")
         terminal.note(

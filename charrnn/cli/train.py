@@ -64,9 +64,14 @@ def train(
 
 def _summary(result) -> str:
     from charrnn.inference.evaluate import bpc
+    from charrnn.render.numbers import count
 
     pos, out = result.position, result.out_dir
     line = f"done: {pos.step} steps in {pos.train_seconds:.0f}s"
+    if result.chars_per_s:
+        line += f" at {count(result.chars_per_s)} chars/s"
+        if result.expected_chars_per_s:
+            line += f" (autosize predicted {count(result.expected_chars_per_s)})"
     if pos.best_val_loss is not None:
         line += f"; best val {pos.best_val_loss:.4f} nats = {bpc(pos.best_val_loss):.4f} bpc"
     if result.test_loss is not None:

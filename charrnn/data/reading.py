@@ -94,6 +94,19 @@ def read_source(
     return source if max_chars is None else source[:max_chars], "--text"
 
 
+def source_length(source: str | Path, level: str = CHAR_LEVEL) -> int:
+    """How many characters `source` holds in all (as `read_text_file` would return them), read
+    in chunks: what a text cut to --max-chars says it was cut from."""
+    if not isinstance(source, Path):
+        return len(source)
+    n, first = 0, True
+    with open(source, encoding="utf-8", errors="replace", newline="") as f:
+        while chunk := f.read(1 << 20):
+            n += len(chunk) - (first and level == CHAR_LEVEL and chunk.startswith("\ufeff"))
+            first = False
+    return n
+
+
 def read(vocab: Vocab, text: str, label: str = "text", unknown: str = DEFAULT_UNKNOWN) -> Reading:
     """`text` under `vocab`, with the characters it lacks handled as `unknown` says."""
     if unknown not in UNKNOWN_MODES:

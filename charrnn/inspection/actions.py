@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from charrnn.data.reading import DEFAULT_UNKNOWN, Reading, read, read_source
+from charrnn.data.reading import DEFAULT_UNKNOWN, Reading, read, read_source, source_length
 from charrnn.errors import ConfigError, DataError
 from charrnn.fileio import check_replaceable
 from charrnn.files import checkpoint
@@ -71,6 +71,11 @@ class Subject:
     arrays: dict = field(default_factory=dict)  # {q: (layers, T, units)} when in memory
     probs: np.ndarray | None = None
     progress: object = None  # (phase, done, total) callback, or None
+    source_chars: int = 0  # characters in the whole source, of which `text` may be the first
+
+    @property
+    def cut(self) -> bool:
+        return self.source_chars > len(self.text)
 
     @property
     def cell_spec(self):
@@ -126,6 +131,7 @@ def load(
     subject = Subject(
         model, vocab, info, read(vocab, text, label, unknown),
         layer_ids, unit_ids, tuple(quantities or known), progress=progress,
+        source_chars=_source_chars(source, text, max_chars, vocab.level),
     )  # fmt: skip
     if in_memory:
         report = (lambda d, t: progress("activations", d, t)) if progress else None
@@ -133,6 +139,13 @@ def load(
             model, subject.ids, layer_ids, unit_ids, progress=report
         )
     return subject
+
+
+def _source_chars(source, text: str, max_chars: int | None, level: str) -> int:
+    """The source's length: counted only when `text` filled max_chars (it may have been cut)."""
+    if max_chars is None or len(text) < max_chars:
+        return len(text)
+    return source_length(source, level)
 
 
 def _check_indices(values, limit: int, option: str) -> list[int]:
@@ -276,16 +289,19 @@ class Surprise:
     bits: np.ndarray  # (T,) loss on each character, in bits (0 for the first)
     probs: np.ndarray  # (T, V) the distribution before each next character
     max_chars: int
+    source_chars: int  # characters in the whole file, of which the page shows the first
 
 
 def surprise(ckpt, file: Path, max_chars: int, unknown=DEFAULT_UNKNOWN, progress=None) -> Surprise:
     from charrnn.inference.evaluate import char_losses
 
     model, vocab, info = checkpoint.load_model(ckpt)
-    reading = read(vocab, *read_source(file, max_chars, vocab.level), unknown)
+    text, label = read_source(file, max_chars, vocab.level)
+    reading = read(vocab, text, label, unknown)
     report = (lambda done, total: progress("page", done, total)) if progress else None
     bits, probs = char_losses(model, reading.ids, progress=report)
-    return Surprise(reading, vocab, model_name(info.path), bits, probs, max_chars)
+    return Surprise(reading, vocab, model_name(info.path), bits, probs, max_chars,
+                    _source_chars(file, text, max_chars, vocab.level))  # fmt: skip
 
 
 def marks(reading: Reading) -> dict:

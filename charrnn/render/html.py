@@ -180,6 +180,10 @@ def ranking_tables(ranking: dict, units: list[int] | None = None) -> str:
             if units is None or s.unit in units
         )
         name = BUILTIN.get(feature, feature)
+        if not rows:  # absent from the text (or present everywhere): no header-only table
+            out.append(f"<h3>{esc(name)}</h3><p class='sub'>Not ranked: this feature never "
+                       f"changes in this text (none of it, or all of it).</p>")  # fmt: skip
+            continue
         out.append(
             f"<h3>{esc(name)}</h3><table class='rank'><tr><th>layer</th><th>unit</th>"
             f"<th>quantity</th><th>r</th><th>threshold accuracy</th><th>feature on</th>"

@@ -43,11 +43,19 @@ def activation_page(subject: Subject, path: Path, ranking: dict, sat: dict, flow
         marks=marks(subject.reading),
         saturation_svg=html.saturation_svg(sat, subject.cell_spec),
         extra=html.grad_flow_section(flows) if flows else "",
-        subtitle=f"{cfg.num_layers}x{cfg.hidden_size} {cfg.cell} · {len(subject.text)} "
-        f"characters of {subject.label}",
+        subtitle=f"{cfg.num_layers}x{cfg.hidden_size} {cfg.cell} · "
+        f"{shown_part(len(subject.text), subject.source_chars)} of {subject.label}"
+        + (" (--max-chars reads more)" if subject.cut else ""),
     )
     write_page(path, body)
     return {"path": str(path), "left_out": left_out}
+
+
+def shown_part(shown: int, total: int) -> str:
+    """'8,111 characters', or 'the first 20,000 of 300,000 characters'."""
+    if shown >= total:
+        return plural(shown, "character")
+    return f"the first {shown:,} of {plural(total, 'character')}"
 
 
 def _fit_budget(arrays: dict, cell) -> tuple[dict, list]:
@@ -68,7 +76,7 @@ def surprise_page(path: Path, surprise: Surprise, score, overwrite: bool = False
     check_page_name(path, overwrite)
     reading = surprise.reading
     n = len(reading.text)
-    shown = f"the first {n:,} characters" if n == surprise.max_chars else "every character"
+    shown = shown_part(n, surprise.source_chars) if n < surprise.source_chars else "every character"
     body = html.surprise_page(
         title=f"charrnn eval: {reading.label}",
         text=reading.text,
@@ -82,7 +90,9 @@ def surprise_page(path: Path, surprise: Surprise, score, overwrite: bool = False
         f"{shown}, by the loss on each",
     )
     write_page(path, body)
-    return {"path": str(path), "chars": n}
+    shown = shown_part(n, surprise.source_chars)
+    hint = "; --max-chars shows more" if n < surprise.source_chars else ""
+    return {"path": str(path), "chars": n, "shown": f"{shown} shown{hint}"}
 
 
 def write_page(path: Path, page_html: str) -> None:

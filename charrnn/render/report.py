@@ -20,6 +20,7 @@ from charrnn.inspection import activations, features, unitsearch
 from charrnn.render import html, numbers, svg
 from charrnn.training.events import Train, Val, read_metrics
 from charrnn.training.history import session_lines, summarize
+from charrnn.words import plural
 
 TEMPERATURES = (0.5, 0.8, 1.0)
 HEADLINE_TEMPERATURE = 0.8  # the sample on the first screen
@@ -108,7 +109,7 @@ def _kv_table(rows: dict) -> str:
 def _colored_excerpt(text: str, values: np.ndarray) -> str:
     spans = []
     for ch, v in zip(text, values, strict=False):
-        shown = "↵\n" if ch == "\n" else ch
+        shown = {"\n": "↵\n", "\r": "␍"}.get(ch, ch)  # a CR marked, not a second line break
         spans.append(f"<span style='background:{html.diverging_rgb(v)}'>{html.esc(shown)}</span>")
     return "<pre class='sample'>" + "".join(spans) + "</pre>"
 
@@ -184,7 +185,7 @@ def _units_section(model, ckpt, progress=None) -> str:
     series = unitsearch.collect_units(chunks, wanted)
     parts = [
         f"<h2>Units</h2><div class='sub'>Top units for each built-in feature on "
-        f"{len(text)} characters of validation text.</div>"
+        f"{plural(len(text), 'character')} of validation text.</div>"
     ]
     for feature, scores in ranking.items():
         parts.append(html.ranking_tables({feature: scores}))

@@ -77,7 +77,7 @@ def colored_excerpt(text: str, values, rgb) -> Text:
     """Each character on the background color of its unit's value (`rgb(v)` -> 'rgb(r,g,b)')."""
     t = Text()
     for ch, v in zip(text, values, strict=False):
-        t.append("↵" if ch == "\n" else safe(ch), style=f"black on {rgb(v)}")
+        t.append({"\n": "↵", "\r": "␍"}.get(ch) or safe(ch), style=f"black on {rgb(v)}")
     return t
 
 

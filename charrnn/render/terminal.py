@@ -112,11 +112,29 @@ def byte_progress(enabled: bool = True):
     return progress(enabled, unit="bytes", delay=0.0)
 
 
+class _StatusColumn(ProgressColumn):
+    """The training status, cut to the room the bar, percentage and time left leave on the line
+    (Rich would shrink the bar away to fit a long status column instead)."""
+
+    FIXED = 42  # "train", the bar, the percentage, the time left and the gaps between them
+
+    def __init__(self, width):
+        super().__init__()
+        self.width = width
+
+    def render(self, task) -> Text:
+        status = Text(task.fields["status"], no_wrap=True)
+        status.truncate(max(8, self.width() - self.FIXED), overflow="ellipsis")
+        return status
+
+
 class TrainView:
     """Consumes the training loop's records (and launch's; training/events.py) and shows them."""
 
-    def __init__(self, live: bool | None = None, plain_interval: float = 5.0, quiet: bool = False):
-        self.live = err.is_terminal if live is None else live
+    def __init__(self, live: bool | None = None, plain_interval: float = 5.0, quiet: bool = False,
+                 console: Console | None = None):  # fmt: skip
+        self.console = console or err
+        self.live = self.console.is_terminal if live is None else live
         self.quiet = quiet
         self.plain_interval = plain_interval
         self.last_plain = 0.0
@@ -126,13 +144,15 @@ class TrainView:
 
     def __enter__(self):
         if self.live and not self.quiet:
+            # bar, percentage and time left first, at their width; the status takes what is
+            # left of the line and is cut short (not wrapped, not the bar) on a narrow terminal
             self.progress = Progress(
                 TextColumn("[bold]train"),
-                BarColumn(bar_width=24),
+                BarColumn(bar_width=20),
                 TextColumn("{task.percentage:>3.0f}%"),
-                TextColumn("{task.fields[status]}", markup=False),
                 TimeRemainingColumn(),
-                console=err,
+                _StatusColumn(lambda: self.console.width),
+                console=self.console,
                 transient=False,
             )
             self.progress.__enter__()
@@ -146,7 +166,8 @@ class TrainView:
 
     def say(self, text: str, style: str = "") -> None:
         if not self.quiet:
-            (self.progress.console if self.progress else err).print(Text(safe(text), style=style))
+            console = self.progress.console if self.progress else self.console
+            console.print(Text(safe(text), style=style))
 
     def __call__(self, r: dict) -> None:
         kind = r["kind"]

@@ -45,6 +45,7 @@ PROBE = (1, 512)
 CHARS_PER_PARAM = 2.0
 PARAMS_PER_CHAR = 2.0
 FILL = 0.7
+MAX_REMEASURES = 3  # sizes measured in the loop at most after the first
 CPU_BATCH, CPU_SEQ, GPU_SEQ = 8, 64, 128
 BASE_LR, LR_MAX = 3e-3, 6e-3
 DROPOUT_BY_EPOCHS = [(0.0, 0.0), (3.0, 0.1), (6.0, 0.2), (12.0, 0.3)]  # (epochs from, dropout)
@@ -59,6 +60,8 @@ class Device:
     rate: Callable[[ModelConfig, int, int, str], float]  # (cfg, batch, seq, precision) -> chars/s
     batches: tuple[int, ...]  # batch sizes worth trying
     precisions: tuple[str, ...]  # candidates, the default first
+    # chars/s of a size in the training loop itself, for the size chosen; None: `rate`
+    loop_rate: Callable[[ModelConfig, int, int, str], float] | None = None
 
 
 @dataclass(frozen=True)
@@ -115,29 +118,66 @@ def plan(
         measured = {p: device.rate(probe, batch, seq, p) for p in device.precisions}
         precision = max(measured, key=measured.get)
     probe_rate = device.rate(probe, batch, seq, precision)
-    best = None
-    for layers, hidden in LADDER:
-        cfg = replace(base, num_layers=given.get("num_layers", layers),
-                      hidden_size=given.get("hidden_size", hidden))  # fmt: skip
-        rate = probe_rate * probe.forward_flops_per_char() / cfg.forward_flops_per_char()
-        budget, params = rate * time_limit, cfg.num_params()
-        fits = (
-            budget >= CHARS_PER_PARAM * params
-            and params <= PARAMS_PER_CHAR * train_chars
-            and training_memory(cfg, batch, seq) <= device.free_memory
-        )
-        if best is None or fits:
-            best = (cfg, rate, budget, params)
-    cfg, rate, budget, params = best
+    sizes = list(dict.fromkeys(
+        replace(base, num_layers=given.get("num_layers", layers),
+                hidden_size=given.get("hidden_size", hidden))
+        for layers, hidden in LADDER))  # fmt: skip
+
+    def fits(cfg: ModelConfig, rate: float) -> bool:
+        params = cfg.num_params()
+        return (rate * time_limit >= CHARS_PER_PARAM * params
+                and params <= PARAMS_PER_CHAR * train_chars
+                and training_memory(cfg, batch, seq) <= device.free_memory)  # fmt: skip
+
+    # The largest size that fits at the rate scaled from the probe by FLOPs ...
+    estimated = {c: probe_rate * probe.forward_flops_per_char() / c.forward_flops_per_char()
+                 for c in sizes}  # fmt: skip
+    pick = max((i for i, c in enumerate(sizes) if fits(c, estimated[c])), default=0)
+
+    # ... then measured in the training loop itself (small models run far below their FLOPs
+    # rate), with the dropout it would get (dropout costs time too), stepping down while the
+    # measured rate says it does not fit
+    def as_trained(cfg: ModelConfig, rate: float) -> ModelConfig:
+        epochs = rate * time_limit / max(train_chars, 1)
+        return replace(cfg, dropout=given.get("dropout", dropout_for(epochs)))
+
+    measure = device.loop_rate or device.rate
+    rate = measure(as_trained(sizes[pick], estimated[sizes[pick]]), batch, seq, precision)
+    for _ in range(MAX_REMEASURES):
+        if pick == 0 or fits(sizes[pick], rate):
+            break
+        pick -= 1
+        rate = measure(as_trained(sizes[pick], estimated[sizes[pick]]), batch, seq, precision)
+    cfg = sizes[pick]
+    budget, params = rate * time_limit, cfg.num_params()
     epochs = budget / max(train_chars, 1)
     dropout = given.get("dropout", dropout_for(epochs))
     lr = given.get("lr", lr_for(batch))
-    reason = (
-        f"{time_limit:.0f}s at ~{rate / 1000:.1f}k chars/s ({device.kind}, batch {batch}, "
-        f"{precision}) is ~{budget / 1e6:.1f}M characters: {budget / params:.1f} per parameter "
-        f"(aiming at >= {CHARS_PER_PARAM:g}), {epochs:.1f} passes over {train_chars / 1e6:.2f}M "
-        f"training characters (parameters <= {PARAMS_PER_CHAR:g}x those), hence dropout "
-        f"{dropout:g}, lr {lr:.2g}"
-    )
+    reason = _reason(time_limit, rate, device.kind, batch, precision, params, train_chars,
+                     dropout, lr, smallest=pick == 0)  # fmt: skip
     return Plan(cfg.num_layers, cfg.hidden_size, batch, seq, lr, dropout, precision, params,
                 rate, budget, epochs, reason)  # fmt: skip
+
+
+def _reason(time_limit, rate, kind, batch, precision, params, train_chars, dropout, lr,
+            smallest) -> str:  # fmt: skip
+    """Why, in figures that are so: each aim is said to be met or missed."""
+    budget = rate * time_limit
+    seen, per_char = budget / params, params / max(train_chars, 1)
+    seen_note = (f"aiming at >= {CHARS_PER_PARAM:g}" if seen >= CHARS_PER_PARAM
+                 else f"short of the {CHARS_PER_PARAM:g} aimed at, even at this size")  # fmt: skip
+    size_note = (f"aiming at <= {PARAMS_PER_CHAR:g}" if per_char <= PARAMS_PER_CHAR
+                 else f"over the {PARAMS_PER_CHAR:g} aimed at"
+                 + (" even at the smallest size" if smallest else "")
+                 + ": it will learn the text by heart; a longer text suits it better")  # fmt: skip
+    return (
+        f"{time_limit:.0f}s at ~{rate / 1000:.1f}k chars/s (measured at this size in the "
+        f"training loop; {kind}, batch {batch}, {precision}) is ~{count_text(budget)} "
+        f"characters: {seen:.1f} per parameter ({seen_note}), {budget / max(train_chars, 1):.1f} "
+        f"passes over {train_chars:,} training characters; {per_char:.2g} parameters per "
+        f"training character ({size_note}); hence dropout {dropout:g}, lr {lr:.2g}"
+    )
+
+
+def count_text(n: float) -> str:
+    return f"{n / 1e6:.1f}M" if n >= 1e5 else f"{n / 1e3:.0f}k"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import time
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from pathlib import Path
@@ -115,6 +116,8 @@ class Done:
     best_val_loss: float | None
     train_seconds: float
     ranks_agree: bool | None = None  # torchrun: every process ended with the same weights
+    chars_per_s: float | None = None  # this session's training rate (median of its records)
+    expected_chars_per_s: float | None = None  # what autosize's measurement predicted, if sized
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,13 @@ class Autosize:
     KIND: ClassVar[str] = "autosize"
     model: str
     plan: Plan  # flattened into the record: its fields beside model
+
+
+def session_rate(rates: list[float]) -> float | None:
+    """A session's training rate from its train records' rates: their median, the first (which
+    holds the warm-up) left out when there are others; as autosize's loop measurement takes it."""
+    kept = rates[1:] or rates
+    return float(statistics.median(kept)) if kept else None
 
 
 EVENTS = (Start, Train, Val, Test, Checkpoint, NonFinite, Done, Note, Autosize)

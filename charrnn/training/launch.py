@@ -97,7 +97,7 @@ def _train(request, rt, resumed, origin, out, on_event, should_stop, progress, h
         base_vocab=origin.vocab if origin else None,
         extend_vocab=request.extend_vocab,
     )
-    train_cfg, model_cfg = _configs(request, corpus, resumed, origin, rt, report)
+    train_cfg, model_cfg, expected_rate = _configs(request, corpus, resumed, origin, rt, report)
     check_fits_in_memory(model_cfg, train_cfg, rt)
     result = train(
         train_cfg,
@@ -111,28 +111,30 @@ def _train(request, rt, resumed, origin, out, on_event, should_stop, progress, h
         extend=resumed is not None and bool(set(STOP_FIELDS) & request.given),
         init_from=origin,
         hooks=hooks,
+        expected_rate=expected_rate,
     )
     rt.close()
     return result
 
 
 def _configs(request: TrainRequest, corpus, resumed, origin, rt, report):
-    """(TrainConfig, ModelConfig) for this run: a resumed run's own with the options given now
-    replacing the saved ones; a fine-tuned run's model with the request's training; else the
-    request's, sized to the budget for `--time` alone."""
+    """(TrainConfig, ModelConfig, the chars/s autosize predicted or None) for this run: a resumed
+    run's own with the options given now replacing the saved ones; a fine-tuned run's model with
+    the request's training; else the request's, sized to the budget for `--time` alone."""
     given_train = {k: getattr(request.train, k) for k in request.given & TRAIN_FIELDS}
     if resumed is not None:
         saved = TrainConfig.from_dict(resumed.meta.get("train_config") or {})
         if set(STOP_FIELDS) & set(given_train):  # stopping rules given now replace the saved ones
             given_train = {**dict.fromkeys(STOP_FIELDS), **given_train}
-        return replace(saved, **given_train), resumed.model_config
+        return replace(saved, **given_train), resumed.model_config, None
     if origin is not None:
         dropout = {"dropout": request.model.dropout} if "dropout" in request.given else {}
-        return request.train, replace(origin.model_config, vocab_size=corpus.vocab.size, **dropout)
+        model_cfg = replace(origin.model_config, vocab_size=corpus.vocab.size, **dropout)
+        return request.train, model_cfg, None
     model_cfg = replace(request.model, vocab_size=corpus.vocab.size)
     if _autosized(request):
         return _autosize(request, model_cfg, corpus, rt, report)
-    return request.train, model_cfg
+    return request.train, model_cfg, None
 
 
 def _autosized(request: TrainRequest) -> bool:
@@ -149,8 +151,9 @@ PLANNED = ("num_layers", "hidden_size", "dropout", "batch_size", "seq_len", "lr"
 
 
 def _autosize(request: TrainRequest, model_cfg: ModelConfig, corpus, rt, report):
-    """(TrainConfig, ModelConfig) sized to the budget and the device (autosize.py); the options
-    the user gave are kept. May switch an "auto" precision to the one that measured faster."""
+    """(TrainConfig, ModelConfig, predicted chars/s) sized to the budget and the device
+    (autosize.py); the options the user gave are kept. May switch an "auto" precision to the one
+    that measured faster."""
     from charrnn.data.batches import split
     from charrnn.training import autosize, probe
 
@@ -171,7 +174,7 @@ def _autosize(request: TrainRequest, model_cfg: ModelConfig, corpus, rt, report)
                         dropout=chosen.dropout)  # fmt: skip
     train_cfg = replace(train_cfg, batch_size=chosen.batch_size, seq_len=chosen.seq_len,
                         lr=chosen.lr)  # fmt: skip
-    return train_cfg, model_cfg
+    return train_cfg, model_cfg, chosen.chars_per_s
 
 
 def check_fits_in_memory(model_cfg: ModelConfig, train_cfg: TrainConfig, rt) -> None:

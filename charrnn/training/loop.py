@@ -67,6 +67,8 @@ class TrainResult:
     stopped_by: str  # "limit", "signal"
     test_loss: float | None = None
     is_main: bool = True  # rank 0 of a torchrun job (the one that reports)
+    chars_per_s: float | None = None  # this session's training rate
+    expected_chars_per_s: float | None = None  # autosize's prediction of it, if it sized the run
 
 
 def train(
@@ -82,12 +84,15 @@ def train(
     extend: bool = False,
     init_from: checkpoint.Checkpoint | None = None,
     hooks: Hooks | None = None,
+    expected_rate: float | None = None,
 ) -> TrainResult:
     """Trains from scratch, from the weights of `init_from` (fine-tuning: a new run, fresh
     optimizer and schedule), or continues `resume_from`: to the end it was started with, or with
-    `extend`, for `cfg`'s stopping rules more (a new budget for the schedule)."""
+    `extend`, for `cfg`'s stopping rules more (a new budget for the schedule). `expected_rate`
+    (chars/s autosize predicted) is recorded beside the rate measured."""
     run = _Run(cfg, model_config, corpus, Path(out_dir), runtime or Runtime(), on_event,
                hooks or Hooks(), resume_from, init_from, extend)  # fmt: skip
+    run.expected_rate = expected_rate
     return run.loop(should_stop)
 
 
@@ -123,6 +128,8 @@ class _Run:
         self.metrics = MetricsFile(out_dir / METRICS, rt.is_main, keep_until=self.pos.step)
         self.ddp_model = rt.wrap(self.model)
         self.stats = events.TrainAverages()
+        self.rates: list[float] = []  # each train record's chars/s, this session
+        self.expected_rate = None
 
     def _new_model(self, model_config: ModelConfig) -> CharRNN:
         torch.manual_seed(self.cfg.seed)
@@ -193,8 +200,11 @@ class _Run:
             self.eval_and_save()
         test_loss = self.test()
         agree = self.rt.weights_agree(self.model) if self.rt.world_size > 1 else None
-        self.emit(events.Done(pos.step, pos.best_val_loss, round(pos.train_seconds, 3), agree))
-        return TrainResult(pos, self.out_dir, "limit", test_loss, self.rt.is_main)
+        rate = events.session_rate(self.rates)
+        self.emit(events.Done(pos.step, pos.best_val_loss, round(pos.train_seconds, 3), agree,
+                              rate, self.expected_rate))  # fmt: skip
+        return TrainResult(pos, self.out_dir, "limit", test_loss, self.rt.is_main, rate,
+                           self.expected_rate)  # fmt: skip
 
     def step(self, stop_requested: bool, last_seconds: float) -> bool:
         """One optimizer step on the next window; returns whether every rank should stop."""
@@ -363,12 +373,13 @@ class _Run:
         )
 
     def _train_event(self) -> events.Train:
-        pos = self.pos
+        pos, averages = self.pos, self.stats.flush(self.rt.world_size)
+        self.rates.append(averages["chars_per_s"])
         return events.Train(
             step=pos.step,
             epoch=pos.epoch,
             epoch_frac=round(pos.epoch + pos.window / self.layout.num_windows, 4),
-            **self.stats.flush(self.rt.world_size),
+            **averages,
             train_seconds=round(pos.train_seconds, 3),
             progress=min(1.0, self.progress()),
         )

@@ -46,7 +46,44 @@ def device_for(rt: Runtime, seconds: float | None = None) -> autosize.Device:
             cache[key] = probe_rate(cfg, batch, seq, Runtime(rt.device, precision), seconds)
         return cache[key]
 
-    return autosize.Device(kind, free_memory(rt.device), rate, batches, precisions)
+    def in_loop(cfg: ModelConfig, batch: int, seq: int, precision: str) -> float:
+        return loop_rate(cfg, batch, seq, Runtime(rt.device, precision), seconds)
+
+    return autosize.Device(kind, free_memory(rt.device), rate, batches, precisions, in_loop)
+
+
+def loop_rate(cfg: ModelConfig, batch: int, seq: int, rt: Runtime, seconds: float) -> float:
+    """chars/s of the training loop itself (training.train: clipping, the carried state, the
+    per-step bookkeeping; evaluation and saving aside) training `cfg` on random ids: what a run
+    of this size will see, which the bare steps of `probe_rate` overstate for small models."""
+    import tempfile
+
+    from charrnn.training import events
+    from charrnn.training.config import TrainConfig
+    from charrnn.training.loop import train
+
+    train_cfg = TrainConfig(seq_len=seq, batch_size=batch, time_limit=seconds, eval_every=10**9,
+                            log_every=5, val_frac=0.001, test_frac=0.0)  # fmt: skip
+    records = []
+    with tempfile.TemporaryDirectory() as out:
+        train(train_cfg, cfg, random_corpus(cfg.vocab_size, 4_000_000), out, runtime=rt,
+              on_event=records.append)  # fmt: skip
+    done = next(r for r in records if r["kind"] == events.Done.KIND)
+    # the rate a run records (events.session_rate), so prediction and record compare like for like
+    return done["chars_per_s"] or done["step"] * batch * seq / max(done["train_seconds"], 1e-9)
+
+
+def random_corpus(vocab_size: int, n: int, seed: int = 0):
+    """n random ids over a vocabulary of `vocab_size` symbols: a corpus for timing."""
+    import numpy as np
+
+    from charrnn.data.corpus import Corpus
+    from charrnn.data.vocab import Vocab
+
+    ids = np.random.default_rng(seed).integers(0, vocab_size, n)
+    ids = ids.astype(np.uint8 if vocab_size <= 256 else np.uint32)
+    vocab = Vocab("".join(chr(0x100 + i) for i in range(vocab_size)))
+    return Corpus("<random>", "0" * 64, vocab, ids, {})
 
 
 def probe_rate(cfg: ModelConfig, batch: int, seq: int, rt: Runtime, seconds: float) -> float:

@@ -26,13 +26,16 @@
     sequential.push(`rgb(255,${Math.round(255 - 200 * s)},${Math.round(255 - 215 * s)})`);
   }
 
-  // One span per character; newlines get a visible mark and a real line break.
+  // One span per character; newlines get a visible mark and a real line break; a carriage
+  // return only its mark (in a <pre> a lone CR would break the line a second time in CRLF text).
   const spans = new Array(T);
   const frag = document.createDocumentFragment();
   for (let t = 0; t < T; t++) {
     const ch = chars[t], s = document.createElement("span");
     s.dataset.t = t;
-    if (ch === "\n") { s.className = "nl"; s.textContent = "\n"; } else { s.textContent = ch; }
+    if (ch === "\n") { s.className = "nl"; s.textContent = "\n"; }
+    else if (ch === "\r") { s.className = "cr"; s.textContent = "\u240D"; }
+    else { s.textContent = ch; }
     spans[t] = s;
     frag.appendChild(s);
   }
@@ -49,7 +52,7 @@
     if (spans[t].classList.contains("unseen"))
       return `\n(a character the model never saw, read as ${JSON.stringify(marks.read_as)}; scored apart)`;
     if (spans[t].dataset.skipped)
-      return `\n(${spans[t].dataset.skipped} character(s) the model never saw skipped before this one)`;
+      return `\n(${spans[t].dataset.skipped} ${spans[t].dataset.skipped === "1" ? "character" : "characters"} the model never saw skipped before this one)`;
     return "";
   }
 

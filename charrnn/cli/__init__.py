@@ -21,7 +21,7 @@ from charrnn.errors import CharRNNError
 __all__ = ["app", "main"]
 
 # Importing a group registers its commands; `charrnn --help` lists them in this order.
-for _group in ("train", "generate", "look", "tools"):
+for _group in ("train", "generate", "look", "baselines", "tools"):
     importlib.import_module(f"charrnn.cli.{_group}")
 
 

@@ -40,6 +40,8 @@ def sample(
     **options,
 ):
     """Generate text from a checkpoint, streamed to stdout as it is made."""
+    from charrnn.inference import ngramfile
+    from charrnn.inference.ngramfile import is_ngram
     from charrnn.inference.sample import prime_ids, sampler, sampling_device
     from charrnn.render import terminal
 
@@ -50,7 +52,11 @@ def sample(
     if fresh_seed:
         chosen["seed"] = random.SystemRandom().randrange(2**31)
     cfg = SampleConfig(**given_values(SampleConfig, chosen))
-    vocab, generate = sampler(ckpt, sampling_device(device, cfg.num_samples))
+    if is_ngram(ckpt):  # an n-gram model samples on the CPU, drawn as the numpy sampler draws
+        model = ngramfile.load(ckpt)
+        vocab, generate = model.vocab, lambda c: model.generate(prime_ids(model.vocab, c.prime), c)
+    else:
+        vocab, generate = sampler(ckpt, sampling_device(device, cfg.num_samples))
     prime_ids(vocab, cfg.prime)  # refuses characters the model never saw, before any output
     if fresh_seed:
         terminal.note(f"seed: {cfg.seed} (give --seed {cfg.seed} to repeat this sample)")

@@ -254,8 +254,12 @@ def eval_(
     """The model's loss on a text file, in nats and bits per character: every character after
     the first, read once with the state carried (or, by name, nanoGPT's windows)."""
     from charrnn.inference.evaluate import score_file
+    from charrnn.inference.ngramfile import is_ngram
     from charrnn.render import terminal
 
+    if is_ngram(ckpt):
+        return _eval_ngram(ckpt, file, fresh_windows, window_length, as_json, html, max_chars,
+                           unknown.value, overwrite)  # fmt: skip
     if html is not None:
         from charrnn.inspection.actions import surprise
         from charrnn.render.pages import check_page_name, surprise_page
@@ -288,6 +292,44 @@ def eval_(
                 f"{plural(score.chars, 'character')}, {score.how}"
             )
         )
+
+
+def _eval_ngram(path, file, fresh_windows, window_length, as_json, html, max_chars, unknown,
+                overwrite):  # fmt: skip
+    """`eval` of an n-gram model: the same protocol, reading and output as for a run."""
+    from charrnn.data.reading import read_file
+    from charrnn.errors import DataError
+    from charrnn.inference import ngramfile
+    from charrnn.render import terminal
+
+    if html is not None:
+        from charrnn.inspection.actions import ngram_surprise
+        from charrnn.render.pages import check_page_name, surprise_page
+
+        check_page_name(html, overwrite)
+    model = ngramfile.load(path)
+    reading = read_file(model.vocab, file, unknown)
+    try:
+        score = model.score(reading, window_length if fresh_windows else None)
+    except DataError as e:
+        raise DataError(f"{file}: {e}") from None
+    if html is not None:
+        found = ngram_surprise(model, file, max_chars, unknown)
+        page = surprise_page(html, found, score, overwrite)
+        terminal.note(f"page: {page['path']} ({page['shown']})")
+    if reading.unseen:
+        terminal.note(reading.describe())
+    if as_json:
+        terminal.result(json.dumps({**score.to_dict(), "file": str(file), "model": model.name,
+                                    "unknown": reading.to_dict()}))  # fmt: skip
+        return
+    given = "those since its window began" if fresh_windows else "every one before it"
+    terminal.result(
+        terminal.safe(
+            f"{file}: {score.bpc:.4f} bits/char ({score.loss:.4f} nats/char) over "
+            f"{plural(score.chars, 'character')}, {model.name}, each character given {given}"
+        )
+    )
 
 
 # --------------------------------------------------------------------------- info

@@ -23,6 +23,7 @@ from charrnn.errors import CheckpointError
 from charrnn.model.config import ModelConfig
 
 FORMAT_NAME = "charrnn-checkpoint"
+NGRAM_FORMAT = "charrnn-ngram"  # `charrnn ngram`'s models (inference/ngramfile.py)
 # 2: a CRC-32 of every tensor's bytes in the metadata (`tensor_crc32`); files of version 1,
 # without it, still load
 FORMAT_VERSION = 2
@@ -67,9 +68,10 @@ def resolve(path: str | os.PathLike) -> Path:
     return p
 
 
-def read_header(path: Path) -> tuple[dict, dict]:
-    """(tensor entries, charrnn metadata) after checking the safetensors header by hand."""
-    bad = f"{path}: not a charrnn checkpoint"
+def read_header(path: Path, expect: str = FORMAT_NAME) -> tuple[dict, dict]:
+    """(tensor entries, charrnn metadata) after checking the safetensors header by hand; the
+    file must be of the `expect` format (a checkpoint, or an n-gram model)."""
+    bad = f"{path}: not a charrnn {'checkpoint' if expect == FORMAT_NAME else 'n-gram model'}"
     try:
         size = path.stat().st_size
         with open(path, "rb") as f:
@@ -100,7 +102,12 @@ def read_header(path: Path) -> tuple[dict, dict]:
         meta = json.loads(meta_raw["charrnn"])
     except (TypeError, json.JSONDecodeError):
         raise CheckpointError(f"{bad} (charrnn metadata is not JSON).") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+    if isinstance(meta, dict) and meta.get("format") == NGRAM_FORMAT != expect:
+        raise CheckpointError(
+            f"{path}: an n-gram model (charrnn ngram), not a trained network: eval, sample and "
+            f"compare read it; this command needs a run."
+        )
+    if not isinstance(meta, dict) or meta.get("format") != expect:
         raise CheckpointError(f"{bad} (unknown metadata format).")
     version = meta.get("format_version")
     if not isinstance(version, int):

@@ -304,6 +304,15 @@ def surprise(ckpt, file: Path, max_chars: int, unknown=DEFAULT_UNKNOWN, progress
                     _source_chars(file, text, max_chars, vocab.level))  # fmt: skip
 
 
+def ngram_surprise(model, file: Path, max_chars: int, unknown=DEFAULT_UNKNOWN) -> Surprise:
+    """`eval --html` of an n-gram model (inference/ngramfile.py): the same page data."""
+    text, label = read_source(file, max_chars, model.vocab.level)
+    reading = read(model.vocab, text, label, unknown)
+    bits, probs = model.char_bits(reading.ids)
+    return Surprise(reading, model.vocab, model.name, bits, probs, max_chars,
+                    _source_chars(file, text, max_chars, model.vocab.level))  # fmt: skip
+
+
 def marks(reading: Reading) -> dict:
     """Where the page should mark characters the model never saw: mapped positions, and the
     positions just after skipped ones (with how many)."""

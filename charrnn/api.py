@@ -19,12 +19,15 @@ from pathlib import Path
 from charrnn.data.config import DataConfig
 from charrnn.errors import ConfigError
 from charrnn.files.format import read_config, read_header, resolve
+from charrnn.inference.cache import CacheConfig
+from charrnn.inference.dynamic import DynamicConfig
 from charrnn.inference.sample import SampleConfig
 from charrnn.model.config import ModelConfig
 from charrnn.options import python_spelling
 from charrnn.training.config import TrainConfig, TrainRequest, request_from
 
-SPELLED = (SampleConfig, TrainConfig, ModelConfig, DataConfig, TrainRequest)
+SPELLED = (SampleConfig, TrainConfig, ModelConfig, DataConfig, TrainRequest, DynamicConfig,
+           CacheConfig)  # fmt: skip
 
 
 def _python_errors(function):
@@ -48,6 +51,8 @@ class Loss:
     chars: int  # characters scored
     unseen: int = 0  # characters the model never saw (mapped and left out, or skipped)
     unknown: str = "map"  # what was done with them
+    how: str = ""  # how it was scored, in words
+    dynamic: Loss | None = None  # loss(dynamic=True): the adapting figure, beside this static one
 
 
 class Model:
@@ -96,19 +101,27 @@ class Model:
         return self._torch
 
     @_python_errors
-    def loss(self, text, unknown: str = "map") -> Loss:
+    def loss(self, text, unknown: str = "map", dynamic: bool = False, **adapting) -> Loss:
         """The model's loss on `text` (a string, or a path: the file read as `charrnn eval`
         reads it, carriage returns kept), read once from start to end with the state carried.
         Characters the model never saw: "map" (read as a known symbol, left out of the figure),
-        "skip" (dropped) or "error" (refused)."""
+        "skip" (dropped) or "error" (refused). `dynamic=True` also scores it adapting as it
+        reads (`eval --dynamic`; options by their CLI names: dynamic_lr=1e-3, cache_size=0),
+        in `.dynamic`; the model itself is not changed."""
         from charrnn.data.reading import read, read_source
+        from charrnn.inference import dynamic as dynamic_eval
         from charrnn.inference.evaluate import score
 
+        cfg, cache = dynamic_eval.configs(adapting, python=True)
         source = Path(text) if isinstance(text, os.PathLike) else text
         content, label = read_source(source, level=self.vocab.level)
         reading = read(self.vocab, content, "text" if label == "--text" else label, unknown)
         s = score(self.model(), reading.ids, scored=reading.scored())
-        return Loss(s.loss, s.bpc, s.chars, reading.unseen_count, reading.mode)
+        adapted = None
+        if dynamic:
+            d = dynamic_eval.dynamic_score(self.model(), reading, cfg, cache)
+            adapted = Loss(d.loss, d.bpc, d.chars, reading.unseen_count, reading.mode, d.how)
+        return Loss(s.loss, s.bpc, s.chars, reading.unseen_count, reading.mode, s.how, adapted)
 
     @_python_errors
     def activations(

@@ -16,10 +16,15 @@ from charrnn.cli.app import (
     Unknown,
     UnknownOpt,
     app,
+    declared,
     examples,
     parse_units,
+    values,
 )
 from charrnn.errors import ConfigError
+from charrnn.inference.cache import CacheConfig
+from charrnn.inference.dynamic import DynamicConfig
+from charrnn.inference.dynamic import configs as dynamic_configs
 from charrnn.inspection.features import BUILTIN
 from charrnn.model.cells import CELLS
 from charrnn.words import plural
@@ -219,10 +224,12 @@ EXAMPLES_EVAL = examples(
     "charrnn eval runs/mytext heldout.txt",
     "charrnn eval runs/mytext heldout.txt --json --html surprise.html",
     "charrnn eval runs/mytext last10pct.txt --fresh-windows   # nanoGPT's protocol",
+    "charrnn eval runs/code heldout.py --dynamic   # adapting to the text as it reads it",
 )
 
 
 @app.command(name="eval", epilog=EXAMPLES_EVAL)
+@declared(DynamicConfig, CacheConfig)
 def eval_(
     ckpt: CkptArg,
     file: Annotated[Path, typer.Argument(help="Text file to score.", show_default=False)],
@@ -250,6 +257,15 @@ def eval_(
     ] = 20000,
     unknown: UnknownOpt = Unknown.map,
     overwrite: OverwriteOpt = False,
+    dynamic: Annotated[
+        bool,
+        typer.Option(
+            help="Also score it with dynamic evaluation: a gradient step after each "
+            "--dynamic-segment characters, so the model adapts to what it has read (the model "
+            "file is not changed); reported beside the static figure."
+        ),
+    ] = False,
+    **options,
 ):
     """The model's loss on a text file, in nats and bits per character: every character after
     the first, read once with the state carried (or, by name, nanoGPT's windows)."""
@@ -257,7 +273,13 @@ def eval_(
     from charrnn.inference.ngramfile import is_ngram
     from charrnn.render import terminal
 
+    adapting, cache = dynamic_configs(values(options))
+    if dynamic and fresh_windows:
+        raise ConfigError("--dynamic reads the text once with the state carried; leave out "
+                          "--fresh-windows.")  # fmt: skip
     if is_ngram(ckpt):
+        if dynamic:
+            raise ConfigError(f"{ckpt} is an n-gram model; --dynamic adapts a recurrent one.")
         return _eval_ngram(ckpt, file, fresh_windows, window_length, as_json, html, max_chars,
                            unknown.value, overwrite)  # fmt: skip
     if html is not None:
@@ -266,11 +288,19 @@ def eval_(
 
         check_page_name(html, overwrite)
     window = window_length if fresh_windows else None
+    adapted = None
     with terminal.progress(not as_json) as progress:
         report = (lambda done, total: progress("scoring", done, total)) if progress else None
-        score, reading = score_file(
-            ckpt, file, window=window, device=device, unknown=unknown.value, progress=report
-        )
+        if dynamic:
+            from charrnn.inference import dynamic as dynamic_eval
+
+            score, adapted, reading = dynamic_eval.score_file(
+                ckpt, file, adapting, cache, device=device, unknown=unknown.value, progress=progress
+            )
+        else:
+            score, reading = score_file(
+                ckpt, file, window=window, device=device, unknown=unknown.value, progress=report
+            )
         if html is not None:
             found = surprise(ckpt, file, max_chars, unknown.value, progress)
             page = surprise_page(html, found, score, overwrite)
@@ -282,16 +312,22 @@ def eval_(
             reading.describe() + (f" ({apart['bpc']:.3f} bits/char on them)" if apart else "")
         )
     if as_json:
-        terminal.result(
-            json.dumps({**score.to_dict(), "file": str(file), "unknown": reading.to_dict()})
-        )
-    else:
-        terminal.result(
-            terminal.safe(
-                f"{file}: {score.bpc:.4f} bits/char ({score.loss:.4f} nats/char) over "
-                f"{plural(score.chars, 'character')}, {score.how}"
+        found = {**score.to_dict(), "file": str(file), "unknown": reading.to_dict()}
+        if adapted is not None:
+            found["dynamic"] = {**adapted.to_dict(), **adapting.to_dict(),
+                                "cache": cache.to_dict()}  # fmt: skip
+        terminal.result(json.dumps(found))
+        return
+    for s, label in ((score, "static"), (adapted, "dynamic")):
+        if s is not None:
+            terminal.result(
+                terminal.safe(
+                    f"{file}: {s.bpc:.4f} bits/char ({s.loss:.4f} nats/char) over "
+                    f"{plural(s.chars, 'character')}, "
+                    + (f"{label}: " if adapted is not None else "")
+                    + s.how
+                )
             )
-        )
 
 
 def _eval_ngram(path, file, fresh_windows, window_length, as_json, html, max_chars, unknown,

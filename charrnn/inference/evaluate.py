@@ -158,10 +158,11 @@ class Score:
 
     loss: float  # nats per character, over the scored characters
     chars: int  # characters scored
-    protocol: str  # "carried" or "windows"
+    protocol: str  # "carried", "windows" or "dynamic" (carried, adapting: dynamic.py)
     window: int | None = None
     apart_loss: float | None = None  # nats per character on positions scored apart (mapped)
     apart_chars: int = 0
+    adapting: str | None = None  # "dynamic": the update, in words
 
     @property
     def bpc(self) -> float:
@@ -171,6 +172,8 @@ class Score:
     def how(self) -> str:
         if self.protocol == "windows":
             return f"separate {self.window}-character windows, each from a zero state"
+        if self.protocol == "dynamic":
+            return f"read once with the state carried, adapting: {self.adapting}"
         return "read once from the first character to the last, the state carried"
 
     def to_dict(self) -> dict:

@@ -32,6 +32,17 @@ def hostile_run(tmp_path_factory):
         ["eval", tmp / "run", corpus, "--html", tmp / "eval.html"],
         ["report", tmp / "run", "-o", tmp / "report.html"],
         [
+            "compare",
+            tmp / "run",
+            corpus,
+            "--train",
+            corpus,
+            "--order",
+            "3",
+            "--html",
+            tmp / "compare.html",
+        ],  # fmt: skip
+        [
             "inspect",
             tmp / "run",
             corpus,
@@ -52,7 +63,7 @@ def hostile_run(tmp_path_factory):
     return tmp
 
 
-@pytest.mark.parametrize("page", ["inspect.html", "eval.html"])
+@pytest.mark.parametrize("page", ["inspect.html", "eval.html", "compare.html"])
 def test_pages_are_self_contained_and_escape_corpus_text(hostile_run, page):
     source = (hostile_run / page).read_text(encoding="utf-8")
     assert "<script>window.pwned" not in source and "<img src=x" not in source
@@ -131,6 +142,21 @@ def test_eval_page_in_chromium(browser, hostile_run, tmp_path):
     browser.screenshot(shots / "eval.png")
 
 
+@pytest.mark.browser
+def test_compare_page_in_chromium(browser, hostile_run, tmp_path):
+    browser.get((hostile_run / "compare.html").as_uri())
+    assert browser.js("return document.body.dataset.ready") == "1"
+    assert browser.console_errors() == [] and browser.js("return window.pwned") is None
+    colors = _colors(browser)
+    assert len(colors) == len(HOSTILE_TEXT) and len(set(colors)) > 3  # blue and red both
+    browser.hover("#text span:nth-child(40)")
+    tip = browser.js("return document.getElementById('tip').textContent")
+    assert "run expected" in tip and "3-gram expected" in tip and "bits" in tip
+    assert browser.js("return document.querySelectorAll('table').length") >= 4
+    shots = Path(os.environ.get("CHARRNN_SCREENSHOTS", tmp_path))
+    browser.screenshot(shots / "compare.png")
+
+
 def test_json_block_cannot_be_closed_early(hostile_run):
     from charrnn.render import html
 
@@ -140,7 +166,7 @@ def test_json_block_cannot_be_closed_early(hostile_run):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("page", ["report.html", "gradflow.html", "inspect.html"])
+@pytest.mark.parametrize("page", ["report.html", "gradflow.html", "inspect.html", "compare.html"])
 def test_every_chart_reads_right_in_chromium(browser, hostile_run, tmp_path, page):
     """Every chart is drawn, its tick labels and legends lie inside it, and no text overlaps
     another within a chart; a screenshot of each page is kept."""

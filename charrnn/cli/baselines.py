@@ -9,8 +9,19 @@ from typing import Annotated
 
 import typer
 
-from charrnn.cli.app import JsonOpt, OverwriteOpt, app, examples
+from charrnn.cli.app import (
+    CkptArg,
+    DeviceOpt,
+    JsonOpt,
+    OverwriteOpt,
+    app,
+    declared,
+    examples,
+    values,
+)
 from charrnn.errors import ConfigError
+from charrnn.inference.cache import CacheConfig
+from charrnn.inference.dynamic import DynamicConfig
 
 # --------------------------------------------------------------------------- ngram
 EXAMPLES_NGRAM = examples(
@@ -61,3 +72,86 @@ def ngram(
             f"symbols) in {built['seconds']:.1f}s"
         )
     )
+
+
+# --------------------------------------------------------------------------- compare
+EXAMPLES_COMPARE = examples(
+    "charrnn compare runs/demo heldout.txt --train train.txt",
+    "charrnn compare runs/demo heldout.txt --train train.txt --dynamic --json",
+    "charrnn compare runs/demo heldout.txt --train train.txt --ngram train.ngram --html cmp.html",
+)
+
+
+@app.command(epilog=EXAMPLES_COMPARE)
+@declared(DynamicConfig, CacheConfig)
+def compare(
+    ckpt: CkptArg,
+    file: Annotated[Path, typer.Argument(help="Held-out text to score.", show_default=False)],
+    train: Annotated[
+        Path,
+        typer.Option(
+            help="The text the run was trained on (its training part): the n-gram is counted "
+            "from it and the compressors are given it.",
+            show_default=False,
+        ),
+    ],
+    order: Annotated[
+        str, typer.Option(help="The n-gram's order, 1 to 20, or auto (as for `charrnn ngram`).")
+    ] = "auto",
+    ngram: Annotated[
+        Path | None,
+        typer.Option(help="Use this n-gram file (`charrnn ngram`) instead of counting."),
+    ] = None,
+    dynamic: Annotated[
+        bool, typer.Option(help="Also score the run adapting as it reads (see `eval --dynamic`).")
+    ] = False,
+    device: DeviceOpt = "auto",
+    as_json: JsonOpt = False,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write a page: the text colored by the run's loss minus the "
+            "n-gram's, both models' guesses on hover, and the breakdowns."
+        ),
+    ] = None,
+    max_chars: Annotated[
+        int, typer.Option(min=1, help="Characters shown in the --html page.")
+    ] = 20000,
+    overwrite: OverwriteOpt = False,
+    **options,
+):
+    """A run beside an n-gram model of its training text and the compressors given that text:
+    the loss of each on FILE, then where the run wins and loses (by character class, by distance
+    to the bracket or quote a character closes, by place in the word, on copies) and what its
+    errors are (the oracles of Karpathy, Johnson & Fei-Fei 2015)."""
+    from charrnn.inference import compare as comparing
+    from charrnn.inference.dynamic import configs
+    from charrnn.render import tables, terminal
+
+    adapting = configs(values(options)) if dynamic else None
+    chosen_order = parse_order(order)
+    if html is not None:
+        from charrnn.render.pages import check_page_name
+
+        check_page_name(html, overwrite)
+    with terminal.progress(not as_json) as progress:
+        found = comparing.compare(ckpt, file, train, order=chosen_order, ngram=ngram,
+                                  adapting=adapting, device=device,
+                                  page_chars=max_chars if html else 0,
+                                  progress=progress)  # fmt: skip
+    if html is not None:
+        from charrnn.render.pages import comparison_page
+
+        page = comparison_page(html, found, max_chars, overwrite)
+        terminal.note(f"page: {page['path']} ({page['shown']})")
+    figures = found.to_dict()
+    if as_json:
+        terminal.result(json.dumps(figures))
+        return
+    for part in tables.comparison(figures):
+        terminal.out.print(part)
+    alone = ", ".join(f"{k} {v:.3f}" for k, v in figures["compressors_alone"].items())
+    terminal.note(f"the compressors on the file alone: {alone}")
+    if "dynamic" in figures:
+        terminal.note(f"adapting: {figures['dynamic']['how']}")
+    terminal.result(terminal.safe(comparing.summary_line(figures)))

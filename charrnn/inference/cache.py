@@ -21,7 +21,8 @@ class CacheConfig:
                        0, flag="--cache-size")  # fmt: skip
     theta: float = option(0.5, "--dynamic: sharpness of the cache's attention.", 0,
                           low_open=True, flag="--cache-theta")  # fmt: skip
-    weight: float = option(0.4, "--dynamic: weight of the cache's prediction in the mix.", 0, 1,
+    weight: float = option(0.3, "--dynamic: the cache's starting weight in the mix (then "
+                           "learned from the text read so far).", 0, 1,
                            high_open=True, flag="--cache-weight")  # fmt: skip
 
     learn: bool = True  # the mixing weight learned as the text is read (mixed_nll)
@@ -39,7 +40,8 @@ class CacheConfig:
         return {"size": self.size, "theta": self.theta, "weight": self.weight}
 
 
-BUCKETS = 10  # levels of the cache's confidence, each with its own mixing weight
+BUCKETS = 10  # levels of the cache's confidence, each with its own mixing weight (binning by
+# the model's confidence as well measured no better)
 FORGET = 0.9998  # per character: the weights follow the last ~5,000 characters
 PRIOR_CHARS = 50.0  # the starting weight counts as this many characters
 

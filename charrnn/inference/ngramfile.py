@@ -30,7 +30,7 @@ AUTO_VAL_FRAC = 0.05  # the tail of the training text that --order auto scores e
 
 @dataclass
 class NGramModel:
-    path: Path
+    path: Path | None  # None: counted in memory (compare)
     vocab: Vocab
     model: NGram
     meta: dict
@@ -117,26 +117,34 @@ def build(train_file: Path, order: int | str, out: Path, overwrite: bool = False
     """Counts `train_file` and writes the model to `out`; returns what was chosen and measured
     (for --order auto, each order's bits per character on the training text's tail)."""
     check_replaceable(out, "n-gram model", overwrite=overwrite, ours=is_ngram)
-    if isinstance(order, int) and not 1 <= order <= MAX_ORDER:
-        raise DataError(f"--order {order}: give 1 to {MAX_ORDER}, or auto.")
     started = time.perf_counter()
     text = read_text_file(train_file)
+    model, scores = count(text, order, str(train_file))
+    _write(out, model.vocab.encode(text), model.vocab, model.order, train_file, len(text))
+    return {"path": str(out), "order": model.order, "chars": len(text), "vocab": model.vocab.size,
+            "auto_bpc": scores, "seconds": time.perf_counter() - started}  # fmt: skip
+
+
+def count(text: str, order: int | str, label: str) -> tuple[NGramModel, dict]:
+    """The n-gram model of `text`, in memory (`compare` without --ngram), and for --order auto
+    each order's bits per character on the text's last AUTO_VAL_FRAC (counted on the rest)."""
+    if isinstance(order, int) and not 1 <= order <= MAX_ORDER:
+        raise DataError(f"--order {order}: give 1 to {MAX_ORDER}, or auto.")
     if len(text) < 2:
-        raise DataError(f"{train_file}: too short to count ({len(text)} characters).")
+        raise DataError(f"{label}: too short to count ({len(text)} characters).")
     vocab = Vocab.from_text(text)
     ids = vocab.encode(text)
     scores = {}
     if order == "auto":
         cut = int(len(ids) * (1 - AUTO_VAL_FRAC))
         if cut < 2 or len(ids) - cut < 2:
-            raise DataError(f"{train_file}: too short to choose an order on ({len(ids)} chars).")
+            raise DataError(f"{label}: too short to choose an order on ({len(ids)} chars).")
         for m, model in NGram.orders(ids[:cut], max(AUTO_ORDERS), vocab.size).items():
             probs = model.target_probs(ids[cut:])[1:]
             scores[m] = float(-np.mean(np.log2(probs)))
         order = min(scores, key=scores.get)
-    _write(out, ids, vocab, order, train_file, len(text))
-    return {"path": str(out), "order": order, "chars": len(text), "vocab": vocab.size,
-            "auto_bpc": scores, "seconds": time.perf_counter() - started}  # fmt: skip
+    meta = {"order": order, "source": Path(label).name, "chars": len(text)}
+    return NGramModel(None, vocab, NGram(ids, order, vocab.size), meta), scores
 
 
 def _write(out: Path, ids: np.ndarray, vocab: Vocab, order: int, source: Path, chars: int):

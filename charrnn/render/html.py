@@ -288,3 +288,57 @@ def grad_flow_section(flows: dict) -> str:
         height=300,
     )
     return f"<h2>Gradient flow</h2>{chart}"
+
+
+# --------------------------------------------------------------------------- compare
+def comparison_page(*, title: str, subtitle: str, text: str, names: tuple[str, str],
+                    bits: tuple, probs: tuple, symbol_lists: tuple, tables_html: str,
+                    marks: dict | None = None) -> str:  # fmt: skip
+    """The text colored by the run's bits minus the baseline's (blue: the run did better, red:
+    worse), both models' guesses on hover; below, the breakdown tables and charts."""
+    a, b = (np.asarray(x, dtype=np.float32) for x in bits)
+    gain = b - a  # > 0 where the run did better: blue on the viewer's diverging scale
+    top = max(float(np.percentile(np.abs(gain), 99.5)) if len(gain) else 1.0, 1e-3)
+    codes = np.rint((np.clip(gain / top, -1, 1) + 1) * 127.5).astype(np.uint8)
+    data = {
+        "mode": "compare",
+        "text": text,
+        "symbols": symbol_lists[0],
+        "symbolsB": symbol_lists[1],
+        "top5": top5(probs[0]),
+        "top5b": top5(probs[1]),
+        "compare": {
+            "b64": b64(codes.tobytes()),
+            "max": top,
+            "names": list(names),
+            "bits_a": b64(a.astype("<f4").tobytes()),
+            "bits_b": b64(b.astype("<f4").tobytes()),
+        },  # fmt: skip
+        "marks": marks or {},
+    }
+    legend = (
+        f"<div id='controls'><span id='selection'></span><span id='legend'>{esc(names[1])} "
+        f"better by ≥ {top:.1f} bits <span class='bar' style='background:linear-gradient(90deg,"
+        f"{diverging_rgb(-1)},#fff,{diverging_rgb(1)})'></span> {esc(names[0])} better by "
+        f"≥ {top:.1f} bits</span></div>"
+    )
+    return page(
+        title,
+        f"<h1>{esc(title)}</h1><div class='sub'>{esc(subtitle)}</div>{legend}"
+        f"<div id='text'></div>{tables_html}",
+        data,
+    )
+
+
+def breakdown_table(title: str, rows: list[dict], names: dict) -> str:
+    """One breakdown of `compare` as an HTML table (the terminal's, tables.comparison)."""
+    head = "".join(f"<th>{esc(n)}</th>" for n in ["", "chars", *names.values(), "run better",
+                                                  "gain, bits/char"])  # fmt: skip
+    body = "".join(
+        "<tr>"
+        + f"<td>{esc(r['group'])}</td><td>{r['chars']:,}</td>"
+        + "".join(f"<td>{r[k + '_bpc']:.3f}</td>" for k in names)
+        + f"<td>{r['model_better']:.0%}</td><td>{r['gain']:+.3f}</td></tr>"
+        for r in rows
+    )
+    return f"<h2>{esc(title)}</h2><table class='ranking'><tr>{head}</tr>{body}</table>"

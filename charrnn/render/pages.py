@@ -103,3 +103,56 @@ def write_page(path: Path, page_html: str) -> None:
         error=OutputError,
         hint="Free disk space or give another --html file.",
     )
+
+
+def comparison_page(path: Path, found, max_chars: int, overwrite: bool = False) -> dict:
+    """`compare --html`: the first `max_chars` characters colored by where the run beats the
+    n-gram, the headline figures, the breakdown tables and the long-range curve."""
+    from charrnn.inference.compare import summary_line
+    from charrnn.render import svg, tables
+
+    check_page_name(path, overwrite)
+    f = found.figures
+    n = min(len(found.text), max_chars)
+    names = {"model": f["model"]["name"], "ngram": f["ngram"]["name"]}
+    if "dynamic" in f:
+        names["dynamic"] = "adapting"
+    parts = []
+    curve = f["breakdowns"]["by_closing_distance"]
+    if curve:  # x: each distance bin's lower edge ("20-39" -> 20)
+        series = {names[k]: [(int(r["group"].split("-")[0].rstrip("+")), r[k + "_bpc"])
+                             for r in curve] for k in names}  # fmt: skip
+        parts.append(svg.line_chart(series, title="closing brackets and quotes: bits/char",
+                                    x_label="characters back to the opening one (bin start)",
+                                    y_label="bits per character"))  # fmt: skip
+    for key, title in tables.BREAKDOWN_TITLES.items():
+        rows = f["breakdowns"][key]
+        if rows:
+            parts.append(html.breakdown_table(title, rows, names))
+    parts.append(_errors_table(f["errors"]))
+    body = html.comparison_page(
+        title=f"charrnn compare: {Path(f['file']).name}",
+        subtitle=summary_line(f) + f" · colored: {shown_part(n, len(found.text))}",
+        text=found.text[:n],
+        names=(names["model"], names["ngram"]),
+        bits=(found.bits["model"][:n], found.bits["ngram"][:n]),
+        probs=(found.probs["model"][:n], found.probs["ngram"][:n]),
+        symbol_lists=found.symbol_lists,
+        tables_html="".join(parts),
+    )
+    write_page(path, body)
+    shown = shown_part(n, len(found.text))
+    hint = "; --max-chars shows more" if n < len(found.text) else ""
+    return {"path": str(path), "chars": n, "shown": f"{shown} shown{hint}"}
+
+
+def _errors_table(errors: dict) -> str:
+    rows = "".join(f"<tr><td>{html.esc(r['oracle'])}</td><td>{r['errors']:,}</td>"
+                   f"<td>{r['share']:.0%}</td></tr>" for r in errors["oracles"])  # fmt: skip
+    rows += (
+        f"<tr><td>other</td><td>{errors['other']:,}</td><td>{errors['other_share']:.0%}</td></tr>"
+    )
+    return (f"<h2>the run's errors (probability &lt; 0.5): {errors['errors']:,} of "
+            f"{errors['chars']:,} characters ({errors['error_rate']:.0%}), taken away by each "
+            f"oracle in turn</h2><table class='ranking'><tr><th>oracle</th><th>errors</th>"
+            f"<th>share</th></tr>{rows}</table>")  # fmt: skip

@@ -229,3 +229,45 @@ def corpora(recipes: dict, builders: dict) -> Table:
     for name, about in builders.items():
         t.add_row(name, "build (offline)", "~2MB", about)
     return t
+
+
+# --------------------------------------------------------------------------- compare
+BREAKDOWN_TITLES = {
+    "by_class": "by character class",
+    "by_closing_distance": "closing brackets and quotes, by distance to their opening one",
+    "by_word_position": "by position in the word",
+    "by_copy": "by copy: the character and those before it seen in the last 10,000",
+}
+
+
+def comparison(figures: dict) -> list:
+    """`charrnn compare`'s tables: each breakdown (bits per character of each model, the share
+    of characters the run predicts better, the bits per character it saves there over the
+    n-gram, of the whole text), then the errors."""
+    names = {"model": safe(figures["model"]["name"]), "ngram": figures["ngram"]["name"]}
+    if "dynamic" in figures:
+        names["dynamic"] = "adapting"
+    parts = []
+    for key, title in BREAKDOWN_TITLES.items():
+        found = figures["breakdowns"][key]
+        if not found:
+            parts.append(Text(f"{title}: none in the text"))
+            continue
+        t = _table(title, "", "chars", *names.values(), "run better", "gain")
+        for row in found:
+            t.add_row(safe(row["group"]), f"{row['chars']:,}",
+                      *(f"{row[k + '_bpc']:.3f}" for k in names),
+                      f"{row['model_better']:.0%}", f"{row['gain']:+.3f}")  # fmt: skip
+        parts.append(t)
+    e = figures["errors"]
+    t = _table(
+        f"the run's errors (probability < 0.5): {e['errors']:,} of {e['chars']:,} characters "
+        f"({e['error_rate']:.0%}), taken away by each oracle in turn",
+        "oracle",
+        "errors",
+        "share",
+    )
+    for row in e["oracles"]:
+        t.add_row(row["oracle"], f"{row['errors']:,}", f"{row['share']:.0%}")
+    t.add_row("other", f"{e['other']:,}", f"{e['other_share']:.0%}")
+    return [*parts, t]

@@ -58,12 +58,19 @@
 
   const top5ids = D.top5 ? new Uint16Array(bytesOf(D.top5.ids).buffer) : null;
   const top5p = D.top5 ? bytesOf(D.top5.p) : null;
+  // compare mode: the baseline's guesses and both models' bits per character
+  const otherIds = D.top5b ? new Uint16Array(bytesOf(D.top5b.ids).buffer) : null;
+  const otherP = D.top5b ? bytesOf(D.top5b.p) : null;
+  const bitsA = D.compare ? new Float32Array(bytesOf(D.compare.bits_a).buffer) : null;
+  const bitsB = D.compare ? new Float32Array(bytesOf(D.compare.bits_b).buffer) : null;
+  const plain = D.mode === "surprise" || D.mode === "compare";  // no unit to choose
   const sel = { layer: 0, quantity: D.quantities ? Object.keys(D.quantities)[0] : null, unit: 0 };
   let current = null;  // Uint8Array of T codes for the shown series
   let scale = 1, kind = "h";
 
   function series() {
     if (D.mode === "surprise") return bytesOf(D.surprise.b64);
+    if (D.mode === "compare") return bytesOf(D.compare.b64);
     const q = D.quantities[sel.quantity], key = sel.quantity + "/" + sel.layer;
     if (!decoded[key]) decoded[key] = bytesOf(q.b64[sel.layer]);
     const all = decoded[key];
@@ -71,11 +78,13 @@
   }
   function valueAt(t) {
     if (D.mode === "surprise") return current[t] / 255 * D.surprise.max;
+    if (D.mode === "compare") return bitsB[t] - bitsA[t];
     return (current[t] / 127.5 - 1) * scale;
   }
   function colorIndex(t) {
     const c = current[t];
     if (D.mode === "surprise") return sequential[c];
+    if (D.mode === "compare") return diverging[c];
     if (kind === "gate") return diverging[Math.min(255, Math.max(0, Math.round((c / 127.5 - 1) * 255)))];
     if (kind === "cell") {
       const v = Math.tanh((c / 127.5 - 1) * scale);
@@ -84,14 +93,14 @@
     return diverging[c];
   }
   function paint() {
-    if (D.mode !== "surprise") {
+    if (!plain) {
       const q = D.quantities[sel.quantity];
       kind = q.kind;
       scale = q.scales[sel.layer][sel.unit];
     }
     current = series();
     for (let t = 0; t < T; t++) spans[t].style.backgroundColor = colorIndex(t);
-    if (D.mode !== "surprise") {  // the legend's ends in the units of what is shown
+    if (!plain) {  // the legend's ends in the units of what is shown
       const [lo, hi, note] = kind === "gate" ? ["0", "1", "(a gate: 0 … 1)"]
         : kind === "cell" ? ["-1", "+1", "(tanh of the value: it is unbounded)"]
         : ["-1", "+1", ""];
@@ -101,16 +110,17 @@
     }
     const label = document.getElementById("selection");
     if (label) label.textContent = D.mode === "surprise" ? "loss in bits"
+      : D.mode === "compare" ? `bits ${D.compare.names[1]} minus ${D.compare.names[0]}`
       : `layer ${D.layers[sel.layer]} · ${sel.quantity} · unit ${D.units[sel.unit]}`;
-    if (D.mode !== "surprise") location.hash = `layer=${sel.layer}&q=${sel.quantity}&unit=${sel.unit}`;
+    if (!plain) location.hash = `layer=${sel.layer}&q=${sel.quantity}&unit=${sel.unit}`;
   }
 
-  function guesses(t) {
-    if (!top5ids) return "";
+  function guesses(t, ids = top5ids, probs = top5p, names = D.symbols) {
+    if (!ids || t < 0) return "";
     let lines = [];
     for (let k = 0; k < 5; k++) {
-      const id = top5ids[t * 5 + k], p = top5p[t * 5 + k] / 255;
-      lines.push(`  ${JSON.stringify(D.symbols[id])} ${(p * 100).toFixed(1)}%`);
+      const id = ids[t * 5 + k], p = probs[t * 5 + k] / 255;
+      lines.push(`  ${JSON.stringify(names[id])} ${(p * 100).toFixed(1)}%`);
     }
     return lines.join("\n");
   }
@@ -119,10 +129,17 @@
     if (!s.dataset || s.dataset.t === undefined) { tip.style.display = "none"; return; }
     const t = +s.dataset.t;
     const v = valueAt(t);
-    const head = D.mode === "surprise"
-      ? `${JSON.stringify(chars[t])}  ${v.toFixed(2)} bits\nthe model expected:`
-      : `${JSON.stringify(chars[t])}  value ${v.toFixed(3)}\nnext-character guesses:`;
-    tip.textContent = head + markNote(t) + "\n" + guesses(D.mode === "surprise" ? t - 1 : t);
+    if (D.mode === "compare") {
+      const [a, b] = D.compare.names;
+      tip.textContent = `${JSON.stringify(chars[t])}  ${a} ${bitsA[t].toFixed(2)} bits, ${b} `
+        + `${bitsB[t].toFixed(2)} bits${markNote(t)}\n${a} expected:\n${guesses(t - 1)}`
+        + `\n${b} expected:\n${guesses(t - 1, otherIds, otherP, D.symbolsB)}`;
+    } else {
+      const head = D.mode === "surprise"
+        ? `${JSON.stringify(chars[t])}  ${v.toFixed(2)} bits\nthe model expected:`
+        : `${JSON.stringify(chars[t])}  value ${v.toFixed(3)}\nnext-character guesses:`;
+      tip.textContent = head + markNote(t) + "\n" + guesses(D.mode === "surprise" ? t - 1 : t);
+    }
     tip.style.display = "block";
     tip.style.left = Math.min(e.clientX + 12, window.innerWidth - 260) + "px";
     tip.style.top = (e.clientY + 16) + "px";
@@ -140,7 +157,7 @@
     paint();
   }
   window.charrnnSelect = select;  // for tests and the console
-  if (D.mode !== "surprise") {
+  if (!plain) {
     D.layers.forEach((l, i) => layerSel.add(new Option(`layer ${l}`, i)));
     Object.keys(D.quantities).forEach((q) => qSel.add(new Option(D.quantities[q].label, q)));
     unitIn.max = D.units.length - 1;

@@ -164,3 +164,28 @@ def test_the_python_api_reports_dynamic_beside_static(run_dir):
         m.loss(text, dynamic=True, dynamic_lr=0)
     with pytest.raises(ConfigError, match="did you mean 'dynamic_segment'"):
         m.loss(text, dynamic=True, dynamic_segmnt=3)
+
+
+def test_a_model_adapted_to_a_prime_has_learned_it_and_the_original_has_not():
+    from charrnn.inference.dynamic import adapted_to
+
+    model, ids = _model(), _repeating_ids()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    adapted = adapted_to(model, ids, DynamicConfig(rule="rms", lr=3e-2, segment=20))
+    (static, n), _ = carried_loss_sums(model, ids[:400])
+    (after, _), _ = carried_loss_sums(adapted, ids[:400])
+    assert after < 0.7 * static
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def test_sample_adapt(cli, run_dir, tmp_path):
+    run, corpus = run_dir
+    prime = tmp_path / "prime.txt"
+    prime.write_text(corpus.read_text(encoding="utf-8")[:1500], encoding="utf-8")
+    args = ("sample", run, "--prime-file", prime, "--adapt", "--seed", "3", "--length", "80")
+    code, first, err = cli(*args)
+    assert code == 0, err
+    assert first.startswith(prime.read_text(encoding="utf-8")) and len(first) >= 1500 + 80
+    assert cli(*args)[1] == first  # the seed repeats it
+    code, _, err = cli("sample", run, "--adapt", "--length", "5")
+    assert code != 0 and "--adapt needs a prime" in err

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from charrnn.cli.app import CkptArg, OverwriteOpt, app, declared, examples, values
-from charrnn.errors import DataError
+from charrnn.errors import ConfigError, DataError
 from charrnn.inference.sample import SampleConfig
 from charrnn.options import given_values
 
@@ -37,6 +37,13 @@ def sample(
             "more samples when there is one), cpu, cuda, cuda:N or mps."
         ),
     ] = "auto",
+    adapt: Annotated[
+        bool,
+        typer.Option(
+            help="First adapt a copy of the model to the prime, as `eval --dynamic` adapts "
+            "while reading (give a long prime, e.g. --prime-file): text in its style."
+        ),
+    ] = False,
     **options,
 ):
     """Generate text from a checkpoint, streamed to stdout as it is made."""
@@ -53,14 +60,33 @@ def sample(
         chosen["seed"] = random.SystemRandom().randrange(2**31)
     cfg = SampleConfig(**given_values(SampleConfig, chosen))
     if is_ngram(ckpt):  # an n-gram model samples on the CPU, drawn as the numpy sampler draws
+        if adapt:
+            raise ConfigError(f"{ckpt} is an n-gram model; --adapt adapts a recurrent one.")
         model = ngramfile.load(ckpt)
         vocab, generate = model.vocab, lambda c: model.generate(prime_ids(model.vocab, c.prime), c)
+    elif adapt:
+        vocab, generate = _adapted_sampler(ckpt, cfg, device)
     else:
         vocab, generate = sampler(ckpt, sampling_device(device, cfg.num_samples))
     prime_ids(vocab, cfg.prime)  # refuses characters the model never saw, before any output
     if fresh_seed:
         terminal.note(f"seed: {cfg.seed} (give --seed {cfg.seed} to repeat this sample)")
     _stream_samples(vocab, generate(cfg), cfg)
+
+
+def _adapted_sampler(ckpt, cfg, device: str):
+    """(vocab, generate(cfg)) from a copy of the model adapted to the prime (torch, any
+    device)."""
+    from charrnn.files.checkpoint import load_model
+    from charrnn.inference.dynamic import adapted_to
+    from charrnn.inference.sample import generate_torch, prime_ids
+    from charrnn.runtime import pick_device
+
+    if len(cfg.prime) < 2:
+        raise ConfigError("--adapt needs a prime to adapt to (--prime or --prime-file).")
+    model, vocab, _ = load_model(ckpt, pick_device(device))
+    adapted = adapted_to(model, prime_ids(vocab, cfg.prime))
+    return vocab, lambda c: generate_torch(adapted, vocab, c)
 
 
 def _read_prime(path: Path) -> str:

@@ -64,6 +64,18 @@ def dynamic_loss_sums(model, ids, scored=None, cfg: DynamicConfig | None = None,
     """As evaluate.carried_loss_sums (((sum, count) scored, (sum, count) apart), in nats), with
     the model adapting after each segment and its prediction mixed with the neural cache's.
     `losses_out` (a numpy array of len(ids)), if given, receives each position's loss."""
+    return _read_adapting(model, ids, scored, cfg, cache, progress, losses_out)[0]
+
+
+def adapted_to(model, ids, cfg: DynamicConfig | None = None, progress=None):
+    """A copy of `model` adapted to `ids` as dynamic evaluation adapts it while reading them
+    (`sample --adapt`: text in the style of a long prime)."""
+    return _read_adapting(model, ids, None, cfg or DynamicConfig(), CacheConfig(size=0),
+                          progress, None)[1]  # fmt: skip
+
+
+def _read_adapting(model, ids, scored, cfg, cache, progress, losses_out):
+    """(dynamic_loss_sums' figures, the adapted model)."""
     import numpy as np
     import torch
 
@@ -121,7 +133,7 @@ def dynamic_loss_sums(model, ids, scored=None, cfg: DynamicConfig | None = None,
         adapted.train(was_training)
     scored_count = int(mask[1:].sum()) if n > 0 else 0
     total, apart = sums.tolist()
-    return (total, scored_count), (apart, max(n, 0) - scored_count)
+    return ((total, scored_count), (apart, max(n, 0) - scored_count)), adapted
 
 
 def _step(params, grads, trained, mean_sq, cfg: DynamicConfig, steps: int) -> None:

@@ -186,6 +186,9 @@ DeviceOpt = Annotated[
     str, typer.Option(help="auto (CUDA when present, else CPU), cpu, cuda, cuda:N or mps.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+PageCharsOpt = Annotated[
+    int, typer.Option("--max-chars", min=1, help="Characters shown in the --html page.")
+]
 OverwriteOpt = Annotated[
     bool,
     typer.Option(

@@ -14,6 +14,7 @@ from charrnn.cli.app import (
     DeviceOpt,
     JsonOpt,
     OverwriteOpt,
+    PageCharsOpt,
     app,
     declared,
     examples,
@@ -114,9 +115,7 @@ def compare(
             "n-gram's, both models' guesses on hover, and the breakdowns."
         ),
     ] = None,
-    max_chars: Annotated[
-        int, typer.Option(min=1, help="Characters shown in the --html page.")
-    ] = 20000,
+    max_chars: PageCharsOpt = 20000,
     overwrite: OverwriteOpt = False,
     **options,
 ):

@@ -13,6 +13,7 @@ from charrnn.cli.app import (
     DeviceOpt,
     JsonOpt,
     OverwriteOpt,
+    PageCharsOpt,
     Unknown,
     UnknownOpt,
     app,
@@ -252,9 +253,7 @@ def eval_(
             "it, with its top-5 guesses on hover (first --max-chars characters)."
         ),
     ] = None,
-    max_chars: Annotated[
-        int, typer.Option(min=1, help="Characters shown in the --html page.")
-    ] = 20000,
+    max_chars: PageCharsOpt = 20000,
     unknown: UnknownOpt = Unknown.map,
     overwrite: OverwriteOpt = False,
     dynamic: Annotated[
